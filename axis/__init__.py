@@ -1,0 +1,1 @@
+"""The axis node: configuration, wiring, HTTP API, CLI, dashboard, metrics, logging, migrations."""

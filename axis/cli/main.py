@@ -1,0 +1,21 @@
+"""Entry point of the `axis` command: registers every command group."""
+
+from __future__ import annotations
+
+import typer
+
+from axis.cli import broker, db, doctor
+
+app = typer.Typer(
+    name="axis",
+    help="Axis node: routes signed edXML packets between agencies over Kafka.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(broker.app, name="broker")
+app.add_typer(db.app, name="db")
+app.command("doctor")(doctor.doctor)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,165 @@
+"""The node's configuration: `AXIS_*` variables over an optional TOML file over defaults."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "AXIS_CONFIG"
+"""Names the TOML file to read; without it `./axis.toml` is read when it exists."""
+
+DEFAULT_CONFIG_FILE = Path("axis.toml")
+
+DEFAULT_KAFKA_VERSION = "4.1.1"
+"""The Apache Kafka release the node is built and tested against."""
+
+
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/axis`, or `~/.cache/axis`."""
+    return Path(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "axis"
+
+
+def config_file() -> Path | None:
+    """The TOML file the settings come from, if any.
+
+    An explicitly named file that does not exist is an error (a typo must not silently fall
+    back to defaults); the implicit `./axis.toml` is optional.
+    """
+    named = os.environ.get(CONFIG_FILE_ENV)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise FileNotFoundError(f"{CONFIG_FILE_ENV} names {path}, which is not a readable file")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def split_host_port(value: str, *, what: str) -> tuple[str, int]:
+    """Split `host:port` (IPv6 hosts in brackets), refusing anything else with a clear sentence."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{what} must be host:port (for example 127.0.0.1:8080), got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+class Settings(BaseSettings):
+    """Every setting of a node, with the default a single demo node runs on.
+
+    Each field is read from the environment as `AXIS_<NAME>` (e.g. `AXIS_DATA_DIR`) or from the
+    TOML file as `<name>` (e.g. `data_dir = "/var/lib/axis"`).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AXIS_", extra="forbid", validate_default=True)
+
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="development: readable console logs; production: JSON lines.",
+    )
+    data_dir: Path = Field(
+        default=Path(".axis"),
+        description="Where the node keeps its SQLite database, large payloads and local broker.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file `axis.db` in the data dir. "
+        "PostgreSQL: postgresql+asyncpg://user:password@host:5432/axis",
+    )
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092",
+        description="Kafka bootstrap servers, comma-separated host:port.",
+    )
+    topic_prefix: str = Field(
+        default="axis.",
+        description="Prefix of every topic the node creates, so several axes can share a cluster.",
+    )
+    listen: str = Field(default="127.0.0.1:8080", description="host:port of the HTTP API.")
+    node_id: str = Field(
+        default_factory=socket.gethostname,
+        description="Name of this node process in logs, hop traces and tracking events.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
+    log_format: Literal["auto", "console", "json"] = Field(
+        default="auto", description="auto: json when env is production, console otherwise."
+    )
+    kafka_version: str = Field(
+        default=DEFAULT_KAFKA_VERSION,
+        description="Apache Kafka release that `axis broker` assembles from Maven artifacts.",
+    )
+    cache_dir: Path = Field(
+        default_factory=default_cache_dir,
+        description="Where assembled Kafka releases are cached (shared by all nodes of a user).",
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_is_host_port(cls, value: str) -> str:
+        split_host_port(value, what="AXIS_LISTEN")
+        return value
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_is_host_ports(cls, value: str) -> str:
+        for server in value.split(","):
+            split_host_port(server.strip(), what="AXIS_KAFKA_BOOTSTRAP")
+        return value
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _prefix_is_a_legal_topic_start(cls, value: str) -> str:
+        allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        if not set(value) <= allowed:
+            raise ValueError(
+                "AXIS_TOPIC_PREFIX may hold only letters, digits, '.', '_' and '-' "
+                f"(Kafka topic names), got {value!r}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _default_database_in_data_dir(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'axis.db'}"
+        return self
+
+    @property
+    def effective_log_format(self) -> Literal["console", "json"]:
+        if self.log_format == "auto":
+            return "json" if self.env == "production" else "console"
+        return self.log_format
+
+    @property
+    def listen_host_port(self) -> tuple[str, int]:
+        return split_host_port(self.listen, what="AXIS_LISTEN")
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return [server.strip() for server in self.kafka_bootstrap.split(",")]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = config_file()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once at start-up (never at import)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

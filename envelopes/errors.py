@@ -1,0 +1,58 @@
+"""The one exception family of the edXML language: every error has a machine code, a location
+and a sentence a person can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where in a packet a problem sits: a line number (when known) and an element path."""
+
+    line: int | None = None
+    path: str = ""
+
+    def __str__(self) -> str:
+        where = self.path or "/"
+        return f"line {self.line} {where}" if self.line is not None else where
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem found in a packet."""
+
+    code: str
+    message: str
+    location: Location = Location()
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "location": str(self.location), "message": self.message}
+
+
+class EnvelopeError(Exception):
+    """Base of every error raised by the `envelopes` package.
+
+    Carries one or more problems; `code` and `message` are those of the first one so that a
+    caller that shows a single error still shows something specific.
+    """
+
+    def __init__(self, problems: list[Problem] | Problem) -> None:
+        self.problems: tuple[Problem, ...] = (
+            (problems,) if isinstance(problems, Problem) else tuple(problems)
+        )
+        if not self.problems:
+            raise ValueError("an EnvelopeError needs at least one problem")
+        super().__init__("; ".join(f"{p.code} {p.location} {p.message}" for p in self.problems))
+
+    @property
+    def code(self) -> str:
+        return self.problems[0].code
+
+    @property
+    def message(self) -> str:
+        return self.problems[0].message
+
+    @property
+    def location(self) -> Location:
+        return self.problems[0].location

@@ -1,0 +1,1 @@
+"""Organization identification codes: grammar, the versioned registry, the resolver, and sync."""

@@ -1,0 +1,1 @@
+"""The bus: topics, producers and consumers, delivery, retry tiers, dead letters, tracking."""

@@ -1,0 +1,1 @@
+"""XML-DSig signing and verification, keys and certificates, and the trust store."""
