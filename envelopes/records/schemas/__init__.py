@@ -1,0 +1,1 @@
+"""The Avro schema files of the bus records, one frozen file per record and version."""
