@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from axis.cli import broker, db, doctor
+from axis.cli import broker, db, doctor, envelope
 
 app = typer.Typer(
     name="axis",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(broker.app, name="broker")
+app.add_typer(envelope.app, name="envelope")
 app.add_typer(db.app, name="db")
 app.command("doctor")(doctor.doctor)
 

@@ -1,0 +1,370 @@
+"""Hardened XML parsing of packet bytes: size, depth, element, attribute and text bounds; no DTD,
+no entities, no processing instructions; attachments decoded as they stream past.
+
+The bytes are parsed once by libxml2 (through lxml) with a parser *target*: libxml2 reports each
+start tag, text piece and end tag to `_ScanTarget`, which refuses what is hostile at the moment
+it appears and builds a small *normalized* tree of the rest (every edXML element in no namespace,
+whatever its prefix). The text of each attachment never enters that tree: it goes straight into a
+streaming base64 decoder, so a 50 MB attachment is held once, decoded, and never as a text node.
+
+Why `huge_tree=True` is safe here. libxml2's "huge" switch lifts its built-in limits on text
+nodes (10 MB), attribute values (10 MB), names and nesting depth (256). Those limits exist to
+bound hostile input; we need text beyond 10 MB for attachments, and we bound everything ourselves,
+earlier and tighter: the total size is checked before parsing (`Limits.max_bytes`); depth, element
+count, attribute count and size, and non-attachment text size are checked by `_ScanTarget` as each
+piece arrives; with a target, libxml2 builds no tree of its own, so the only large text held is
+the decoder's output. The switch does not enable anything: entities are never resolved
+(`resolve_entities=False`), no DTD is loaded (`load_dtd=False`), the network is off
+(`no_network=True`), and a DOCTYPE stops the parse the moment libxml2 reports its name, before it
+reads a single declaration of the internal subset (so no entity is ever declared; any entity
+reference other than the five predefined ones is then a fatal "undefined entity" error).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from envelopes.attachments import AttachmentContent, Base64Decoder, Base64Error
+from envelopes.doctype import classify_doctype
+from envelopes.errors import EnvelopeError, Location, Problem
+from envelopes.findings import Finding, local_name
+from envelopes.namespaces import EDXML_NS, XMLDSIG_NS
+from envelopes.problem_codes import ProblemCode
+
+_ATTACHMENT_CONTENT = ("edXML", "AttachmentEncoded", "Attachment", "ContentTransferEncoded")
+_XML_ERR_UNDECLARED_ENTITY = 26
+"""libxml2 error number for a reference to an entity that was never declared."""
+_PARSER_OPTIONS: dict[str, bool] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "attribute_defaults": False,
+    "huge_tree": True,  # safe: see the module docstring
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Bounds that a packet must respect before its content is looked at."""
+
+    max_bytes: int = 64 * 1024 * 1024
+    """Total packet size; checked before parsing."""
+    max_depth: int = 64
+    """Element nesting depth (a real packet nests about 8 deep)."""
+    max_elements: int = 100_000
+    """Elements in the packet (a real one has a few hundred)."""
+    max_attributes: int = 32
+    """Attributes on one element."""
+    max_attribute_chars: int = 64 * 1024
+    """Length of one attribute value."""
+    max_text_chars: int = 1024 * 1024
+    """Length of one text value outside attachment contents."""
+
+    def check_size(self, size: int) -> None:
+        """Refuse a packet of `size` bytes if it is bigger than allowed."""
+        if size > self.max_bytes:
+            raise EnvelopeError(
+                Problem(
+                    ProblemCode.TOO_LARGE,
+                    f"The packet is {size:,} bytes; this node accepts at most {self.max_bytes:,}. "
+                    "Send large files as separate documents, or ask the operator to raise the "
+                    "limit.",
+                )
+            )
+
+
+@dataclass(slots=True)
+class ScannedPacket:
+    """What the hardened pass yields: the normalized tree, decoded attachment contents keyed by
+    their (empty) ContentTransferEncoded element, and the problems found along the way."""
+
+    root: etree._Element
+    contents: dict[etree._Element, AttachmentContent] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def scan(data: bytes, limits: Limits) -> ScannedPacket:
+    """Parse `data` under `limits`; raise `EnvelopeError` at the first hostile or malformed part."""
+    limits.check_size(len(data))
+    target = _ScanTarget(limits)
+    parser = etree.XMLParser(target=target, **_PARSER_OPTIONS)
+    try:
+        root: etree._Element | None = etree.fromstring(data, parser)
+    except _Refused as refusal:
+        if refusal.code is ProblemCode.DTD_FORBIDDEN:
+            code, message = classify_doctype(data)
+            raise EnvelopeError(Problem(code, message, Location(None, "/"))) from None
+        raise EnvelopeError(refusal.to_problem(data)) from None
+    except etree.XMLSyntaxError as error:
+        raise EnvelopeError(_syntax_problem(error)) from None
+    if root is None:  # libxml2 reports an empty or unfinished document itself; never reached
+        raise EnvelopeError(Problem(ProblemCode.MALFORMED, "The packet has no root element."))
+    return ScannedPacket(root=root, contents=target.contents, findings=target.findings)
+
+
+def element_lines(data: bytes, indexes: set[int]) -> dict[int, int]:
+    """Source line of the elements at these document-order indexes (0 = root).
+
+    A second pass, run only to report problems: the target parser of `scan` cannot see lines.
+    It meets only bytes whose prefix `scan` already vetted, and frees each element as it ends.
+    """
+    lines: dict[int, int] = {}
+    if not indexes:
+        return lines
+    last = max(indexes)
+    count = 0
+    events = etree.iterparse(io.BytesIO(data), events=("start", "end"), **_PARSER_OPTIONS)
+    try:
+        for event, element in events:
+            if event == "end":
+                element.clear(keep_tail=True)
+                continue
+            if count in indexes and element.sourceline is not None:
+                lines[count] = element.sourceline
+            if count >= last:
+                break
+            count += 1
+    except etree.XMLSyntaxError:
+        # The bytes beyond the refused element may well be broken: `scan` has already reported
+        # that; the lines found before the break are all this pass is for.
+        pass
+    return lines
+
+
+class _Refused(Exception):
+    """Raised inside the parser target to stop the parse at once."""
+
+    def __init__(self, code: ProblemCode, message: str, path: str, index: int | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.path = path
+        self.index = index
+
+    def to_problem(self, data: bytes) -> Problem:
+        line = None
+        if self.index is not None:
+            line = element_lines(data, {self.index}).get(self.index)
+        return Problem(self.code, self.message, Location(line, self.path))
+
+
+def _syntax_problem(error: etree.XMLSyntaxError) -> Problem:
+    line = error.lineno if error.lineno else None
+    message = str(error.msg).strip()
+    if error.code == _XML_ERR_UNDECLARED_ENTITY:
+        return Problem(
+            ProblemCode.ENTITY_FORBIDDEN,
+            f"An entity reference is not allowed ({message}); write the character itself, "
+            "or a numeric reference such as &#233;.",
+            Location(line),
+        )
+    return Problem(
+        ProblemCode.MALFORMED,
+        f"The packet is not well-formed XML: {message}.",
+        Location(line),
+    )
+
+
+class _ScanTarget:
+    """Receives libxml2's parse events; refuses the hostile, builds the normalized tree."""
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+        self._builder = etree.TreeBuilder()
+        self._names: list[str] = []
+        self._elements: list[etree._Element] = []
+        self._count = 0
+        self._text_chars = 0
+        self._signature_depth: int | None = None
+        self._content_level: int | None = None
+        """Stack height while the current element is an attachment's ContentTransferEncoded."""
+        self._decoder: Base64Decoder | None = None
+        """Decoder of that content; None once the content proved not to be base64."""
+        self.contents: dict[etree._Element, AttachmentContent] = {}
+        self.findings: list[Finding] = []
+
+    # -- events libxml2 reports -------------------------------------------------------------
+
+    def doctype(self, name: str, public_id: str | None, system_url: str | None) -> None:
+        raise _Refused(
+            ProblemCode.DTD_FORBIDDEN,
+            "The packet declares a DOCTYPE; edXML packets must not carry a DTD "
+            "(internal or external). Remove the <!DOCTYPE ...> declaration.",
+            "/",
+            None,
+        )
+
+    def pi(self, target: str, data: str | None) -> None:
+        raise _Refused(
+            ProblemCode.PROCESSING_INSTRUCTION_FORBIDDEN,
+            f"The packet contains the processing instruction <?{target} ...?>; "
+            "edXML packets must not carry processing instructions. Remove it.",
+            self._path_of_next(None),
+            None,
+        )
+
+    def comment(self, text: str) -> None:
+        """Comments are allowed and dropped: they carry nothing a packet needs."""
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        namespace, name = _split(tag)
+        self._check_bounds(name, attrib)
+        self._text_chars = 0
+        element = self._builder.start(name, {k: v for k, v in attrib.items() if "}" not in k})
+        if not self._elements:
+            self._check_root(namespace, name)
+        elif self._signature_depth is None:
+            self._check_namespace(namespace, name, element)
+        if self._signature_depth is None and name == "Signature":
+            self._signature_depth = len(self._elements)
+        self._names.append(name)
+        self._elements.append(element)
+        self._count += 1
+        if self._content_level is None and tuple(self._names) == _ATTACHMENT_CONTENT:
+            self._content_level = len(self._elements)
+            self._decoder = Base64Decoder()
+
+    def data(self, text: str) -> None:
+        if self._content_level == len(self._elements):
+            self._feed_attachment(text)
+        else:
+            self._text_chars += len(text)
+            if self._text_chars > self._limits.max_text_chars:
+                raise _Refused(
+                    ProblemCode.TEXT_TOO_LARGE,
+                    f"A text value is longer than {self._limits.max_text_chars:,} characters; "
+                    "only attachment contents may be that long.",
+                    self._path_of_next(None),
+                    None,
+                )
+            self._builder.data(text)
+
+    def end(self, tag: str) -> None:
+        if self._content_level == len(self._elements):
+            self._finish_attachment()
+        self._elements.pop()
+        name = self._names.pop()
+        if self._signature_depth == len(self._elements):
+            self._signature_depth = None
+        self._text_chars = 0
+        self._builder.end(name)
+
+    def close(self) -> etree._Element | None:
+        # lxml calls close() even after a refusal or a syntax error; the tree is then unfinished
+        # and closing it would raise its own error in place of the one that stopped the parse.
+        if self._count == 0 or self._elements:
+            return None
+        root: etree._Element = self._builder.close()
+        return root
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def _check_bounds(self, name: str, attrib: dict[str, str]) -> None:
+        limits = self._limits
+        if len(self._elements) >= limits.max_depth:
+            self._refuse_element(
+                ProblemCode.TOO_DEEP,
+                f"Elements are nested more than {limits.max_depth} deep; "
+                "an edXML packet nests about 8 deep.",
+                name,
+            )
+        if self._count >= limits.max_elements:
+            self._refuse_element(
+                ProblemCode.TOO_MANY_ELEMENTS,
+                f"The packet has more than {limits.max_elements:,} elements.",
+                name,
+            )
+        if len(attrib) > limits.max_attributes:
+            self._refuse_element(
+                ProblemCode.TOO_MANY_ATTRIBUTES,
+                f"Element {name} has {len(attrib)} attributes; at most {limits.max_attributes} "
+                "are accepted.",
+                name,
+            )
+        for key, value in attrib.items():
+            if len(value) > limits.max_attribute_chars:
+                self._refuse_element(
+                    ProblemCode.ATTRIBUTE_TOO_LARGE,
+                    f"Attribute {local_name(key)} of {name} is {len(value):,} characters long; "
+                    f"at most {limits.max_attribute_chars:,} are accepted.",
+                    name,
+                )
+
+    def _check_root(self, namespace: str | None, name: str) -> None:
+        if namespace != EDXML_NS:
+            where = f"namespace {namespace}" if namespace else "no namespace"
+            raise _Refused(
+                ProblemCode.WRONG_NAMESPACE,
+                f"The root element {name} is in {where}; an edXML packet's root must be edXML in "
+                f'the namespace {EDXML_NS} (xmlns="{EDXML_NS}").',
+                f"/{name}",
+                0,
+            )
+
+    def _check_namespace(self, namespace: str | None, name: str, element: etree._Element) -> None:
+        if namespace in (EDXML_NS, None) or (namespace == XMLDSIG_NS and name == "Signature"):
+            return
+        self.findings.append(
+            Finding(
+                ProblemCode.WRONG_NAMESPACE,
+                f"Element {name} is in the namespace {namespace}; edXML elements belong to "
+                f"{EDXML_NS} (prefix edXML:).",
+                element,
+            )
+        )
+
+    def _feed_attachment(self, text: str) -> None:
+        if self._decoder is None:
+            return  # the content already proved not to be base64: the rest adds nothing
+        try:
+            self._decoder.feed(text)
+        except Base64Error as error:
+            self._decoder = None
+            self._bad_base64(self._elements[-1], error)
+
+    def _finish_attachment(self) -> None:
+        decoder, self._decoder, self._content_level = self._decoder, None, None
+        if decoder is None:
+            return
+        try:
+            self.contents[self._elements[-1]] = decoder.finish()
+        except Base64Error as error:
+            self._bad_base64(self._elements[-1], error)
+
+    def _bad_base64(self, element: etree._Element, error: Base64Error) -> None:
+        self.findings.append(
+            Finding(
+                ProblemCode.BAD_BASE64,
+                f"The attachment content is not valid base64: {error}. Encode the file with "
+                "standard base64 (RFC 4648, alphabet A-Z a-z 0-9 + /, padded with =).",
+                element,
+            )
+        )
+
+    # -- locations of refusals --------------------------------------------------------------
+
+    def _refuse_element(self, code: ProblemCode, message: str, name: str) -> None:
+        raise _Refused(code, message, self._path_of_next(name), self._count)
+
+    def _path_of_next(self, name: str | None) -> str:
+        """Path of the element about to start (or of the current one when `name` is None).
+        Sibling indexes count only the siblings seen so far: the parse stops here."""
+        steps = list(self._names)
+        if name is not None:
+            steps.append(name)
+            if self._elements:
+                seen = sum(1 for child in self._elements[-1] if child.tag == name)
+                if seen:
+                    steps[-1] = f"{name}[{seen + 1}]"
+        return "/" + "/".join(steps)
+
+
+def _split(tag: str) -> tuple[str | None, str]:
+    if tag.startswith("{"):
+        namespace, _, name = tag[1:].partition("}")
+        return namespace, name
+    return None, tag
