@@ -396,32 +396,37 @@ class _Reader:
         required: bool,
         example: str,
     ) -> G | None:
-        element = (
-            self._require(parent, name, f"a date such as {example}")
-            if required
-            else self._one(parent, name)
-        )
-        text = _text(element)
-        if element is None or not text:
-            if element is not None and required:
-                self._missing_or_empty(parent, name, f"a date such as {example}")
+        found = self._text_of(parent, name, f"a date such as {example}", required=required)
+        if found is None:
             return None
+        element, text = found
         try:
             return parse(text)
         except DateFormatError as error:
             self._add(ProblemCode.BAD_DATE, f"{name}: {error}; write it like {example}.", element)
             return None
 
+    def _text_of(
+        self, parent: etree._Element, name: str, expected: str, *, required: bool
+    ) -> tuple[etree._Element, str] | None:
+        """The child `name` and its text, or None (reported when `required`) when it is absent
+        or empty; `expected` says what the text should be, for the problem's sentence."""
+        element = self._require(parent, name, expected) if required else self._one(parent, name)
+        text = _text(element)
+        if element is None or not text:
+            if element is not None and required:
+                self._missing_or_empty(parent, name, expected)
+            return None
+        return element, text
+
     def _document_id(
         self, parent: etree._Element, name: str, *, required: bool
     ) -> DocumentId | None:
         what = "the DocumentId ({senderCode},{yyyy/MM/dd},{number}/{notation})"
-        element = self._require(parent, name, what) if required else self._one(parent, name)
-        text = _text(element)
-        if element is None or not text:
-            if element is not None and required:
-                self._missing_or_empty(parent, name, what)
+        found = self._text_of(parent, name, what, required=required)
+        if found is None:
             return None
+        element, text = found
         try:
             return DocumentId.parse(text)
         except DocumentIdError as error:
@@ -460,16 +465,10 @@ class _Reader:
         required: bool,
     ) -> E | None:
         allowed = ", ".join(str(member.value) for member in kind)
-        element = (
-            self._require(parent, name, f"one of {allowed}")
-            if required
-            else self._one(parent, name)
-        )
-        text = _text(element)
-        if element is None or not text:
-            if element is not None and required:
-                self._missing_or_empty(parent, name, f"one of {allowed}")
+        found = self._text_of(parent, name, f"one of {allowed}", required=required)
+        if found is None:
             return None
+        element, text = found
         try:
             return kind(text)
         except ValueError:
