@@ -6,7 +6,10 @@ from sqlalchemy import MetaData
 
 import axis.audit  # noqa: F401  (registers its tables on axis.db.metadata)
 from axis.db import metadata as axis_metadata
+from routing.evidence import metadata as evidence_metadata
+from routing.payloads import metadata as payload_metadata
 
 
 def all_metadata() -> list[MetaData]:
-    return [axis_metadata]
+    """The metadata of every package, in migration order."""
+    return [axis_metadata, payload_metadata, evidence_metadata]

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis import audit
 from axis.db import session_factory
 from axis.migrations.runner import current_revision, head_revision, upgrade
+from axis.tables import all_metadata
 
 pytestmark = pytest.mark.integration
 
@@ -59,3 +63,17 @@ async def test_each_test_gets_a_postgresql_schema_of_its_own(pg_engine: AsyncEng
         where = (await conn.execute(query)).scalars().all()
     assert schema.startswith("t_")
     assert where == [schema]  # other tests' tables are invisible, none leaked into public
+
+
+async def test_the_migrations_build_exactly_the_tables_the_code_declares(
+    db_engine: AsyncEngine,
+) -> None:
+    await upgrade(db_engine)
+
+    def _drift(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, all_metadata()))
+
+    async with db_engine.connect() as conn:
+        drift = await conn.run_sync(_drift)
+    assert drift == []
