@@ -1,0 +1,429 @@
+"""Where every document is: messages, one delivery per (message, recipient), and a timeline.
+
+Tracking events travel on the tracking topic (keyed by message id, so one message's events stay
+in order on one partition) and the tracker consumer applies them here. Applying is idempotent:
+each event carries its Kafka position (`source`), stored with a unique constraint, so an event
+Kafka hands over twice is recorded once. Every event lands in the timeline; only the ones the
+forward-only rules accept move the delivery (`routing.lifecycle` for the delivery phase,
+`envelopes.status_rules` for the recipient's status packets), so a late or repeated event shows
+in the timeline without moving anything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from envelopes.codes import StatusCode
+from envelopes.records import RecordKind, TrackingEvent, TrackingEventType
+from envelopes.status_rules import DeliveryState, Outcome, decide
+from routing.lifecycle import TERMINAL, Phase, Step, advance
+from routing.schema import UtcDateTime, insert_once, metadata
+
+messages = Table(
+    "tracked_messages",
+    metadata,
+    Column("message_id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("sender_code", String(64), nullable=False),
+    Column("document_id", String(200), nullable=False),
+    Column("packet_sha256", String(64), nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("business_type", String(4), nullable=True),
+    Column("answers_message_id", String(36), nullable=True),
+    Column("status_code", String(4), nullable=True),
+    Index(None, "document_id"),
+    Index(None, "sender_code", "submitted_at"),
+)
+
+deliveries = Table(
+    "tracked_deliveries",
+    metadata,
+    Column("message_id", String(36), nullable=False),
+    Column("recipient_code", String(64), nullable=False),
+    Column("addressed_to", String(64), nullable=True),
+    Column("phase", String(16), nullable=False),
+    Column("status_progress", String(4), nullable=True),
+    Column("status_change", String(4), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("last_error", String(1000), nullable=True),
+    PrimaryKeyConstraint("message_id", "recipient_code"),
+    Index(None, "recipient_code", "phase"),
+    Index(None, "phase", "updated_at"),
+)
+
+timeline = Table(
+    "tracking_timeline",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("message_id", String(36), nullable=False),
+    Column("recipient_code", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("node_id", String(200), nullable=False),
+    Column("status_code", String(4), nullable=True),
+    Column("detail", String(2000), nullable=True),
+    Column("effect", String(32), nullable=False),
+    Column("source", String(300), nullable=True),
+    UniqueConstraint("source"),
+    Index(None, "message_id", "recipient_code", "id"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MessageInfo:
+    """What the submission service knows of a message when it accepts it."""
+
+    message_id: UUID
+    kind: RecordKind
+    sender_code: str
+    document_id: str
+    packet_sha256: str
+    submitted_at: datetime
+    business_type: str | None = None
+    answers_message_id: UUID | None = None
+    """For a status packet: the message (document) it answers."""
+    status_code: StatusCode | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryView:
+    message_id: UUID
+    recipient_code: str
+    addressed_to: str | None
+    phase: Phase
+    status: DeliveryState
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    last_error: str | None
+
+    @property
+    def last_status(self) -> StatusCode | None:
+        return self.status.progress
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    recipient_code: str
+    event: TrackingEventType
+    at: datetime
+    attempt: int
+    node_id: str
+    status_code: StatusCode | None
+    detail: str | None
+    effect: str
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying one event did: nothing at all (seen before), or recorded it and moved or
+    did not move the delivery (`effect`, as `routing.lifecycle.Effect` or a status outcome)."""
+
+    recorded: bool
+    effect: str
+    delivery: DeliveryView | None
+
+
+class TrackingStore:
+    """Writes and queries the tracking tables inside the caller's session and transaction."""
+
+    async def record_message(self, session: AsyncSession, info: MessageInfo) -> bool:
+        """Record an accepted message; False if it was recorded before (a re-submission)."""
+        statement = insert_once(session, messages, "message_id").values(
+            message_id=str(info.message_id),
+            kind=info.kind.value,
+            sender_code=info.sender_code,
+            document_id=info.document_id,
+            packet_sha256=info.packet_sha256,
+            submitted_at=info.submitted_at,
+            business_type=info.business_type,
+            answers_message_id=str(info.answers_message_id) if info.answers_message_id else None,
+            status_code=info.status_code.value if info.status_code else None,
+        )
+        return bool(getattr(await session.execute(statement), "rowcount", 0))
+
+    async def record_delivery(
+        self,
+        session: AsyncSession,
+        message_id: UUID,
+        recipient_code: str,
+        *,
+        at: datetime,
+        addressed_to: str | None = None,
+        phase: Phase = Phase.QUEUED,
+        error: str | None = None,
+    ) -> bool:
+        """Record a delivery the submission service created (routed, redirected from
+        `addressed_to`, or refused with `error`); False if it was recorded before."""
+        statement = insert_once(session, deliveries, "message_id", "recipient_code").values(
+            message_id=str(message_id),
+            recipient_code=recipient_code,
+            addressed_to=addressed_to,
+            phase=phase.value,
+            attempts=0,
+            created_at=at,
+            updated_at=at,
+            last_error=error,
+        )
+        return bool(getattr(await session.execute(statement), "rowcount", 0))
+
+    async def apply(
+        self, session: AsyncSession, event: TrackingEvent, *, source: str | None = None
+    ) -> Applied:
+        """Record `event` in the timeline and move its delivery as far as the rules allow."""
+        current = await self.delivery(session, event.message_id, event.recipient_code)
+        effect, moved = _effect(current, event)
+        inserted = await session.execute(
+            insert_once(session, timeline, "source").values(
+                message_id=str(event.message_id),
+                recipient_code=event.recipient_code,
+                event=event.event.value,
+                at=event.at,
+                attempt=event.attempt,
+                node_id=event.node_id,
+                status_code=event.status_code.value if event.status_code else None,
+                detail=(event.detail or "")[:2000] or None,
+                effect=effect,
+                source=source,
+            )
+        )
+        if source is not None and not getattr(inserted, "rowcount", 0):
+            return Applied(recorded=False, effect="seen_before", delivery=current)
+        delivery = await self._move(session, current, event, moved)
+        return Applied(recorded=True, effect=effect, delivery=delivery)
+
+    async def _move(
+        self,
+        session: AsyncSession,
+        current: DeliveryView | None,
+        event: TrackingEvent,
+        moved: tuple[Phase | None, DeliveryState | None],
+    ) -> DeliveryView | None:
+        phase, status = moved
+        error = event.detail if event.event in _ERROR_EVENTS else None
+        if current is None:
+            if phase is None:  # a status or an unknown event for a delivery never routed
+                phase = Phase.QUEUED
+            state = status or DeliveryState()
+            await session.execute(
+                insert_once(session, deliveries, "message_id", "recipient_code").values(
+                    message_id=str(event.message_id),
+                    recipient_code=event.recipient_code,
+                    addressed_to=None,
+                    phase=phase.value,
+                    status_progress=_code(state.progress),
+                    status_change=_code(state.change),
+                    attempts=event.attempt,
+                    created_at=event.at,
+                    updated_at=event.at,
+                    last_error=error,
+                )
+            )
+        else:
+            values: dict[str, object] = {"attempts": max(current.attempts, event.attempt)}
+            if phase is not None:
+                values["phase"] = phase.value
+            if status is not None:
+                values["status_progress"] = _code(status.progress)
+                values["status_change"] = _code(status.change)
+            if phase is not None or status is not None:
+                values["updated_at"] = max(current.updated_at, event.at)
+            if error is not None:
+                values["last_error"] = error[:1000]
+            await session.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.message_id == str(event.message_id),
+                    deliveries.c.recipient_code == event.recipient_code,
+                )
+                .values(**values)
+            )
+        return await self.delivery(session, event.message_id, event.recipient_code)
+
+    async def message(self, session: AsyncSession, message_id: UUID) -> MessageInfo | None:
+        row = (
+            await session.execute(select(messages).where(messages.c.message_id == str(message_id)))
+        ).first()
+        return _message(row._mapping) if row is not None else None
+
+    async def messages_by_document(
+        self, session: AsyncSession, document_id: str, *, sender_code: str | None = None
+    ) -> list[MessageInfo]:
+        query = select(messages).where(messages.c.document_id == document_id)
+        if sender_code is not None:
+            query = query.where(messages.c.sender_code == sender_code)
+        rows = await session.execute(query.order_by(messages.c.submitted_at))
+        return [_message(row._mapping) for row in rows]
+
+    async def sent(
+        self,
+        session: AsyncSession,
+        sender_codes: Sequence[str],
+        *,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[MessageInfo]:
+        """Messages these senders submitted, newest first."""
+        query = select(messages).where(messages.c.sender_code.in_(list(sender_codes)))
+        if since is not None:
+            query = query.where(messages.c.submitted_at >= since)
+        rows = await session.execute(query.order_by(messages.c.submitted_at.desc()).limit(limit))
+        return [_message(row._mapping) for row in rows]
+
+    async def delivery(
+        self, session: AsyncSession, message_id: UUID, recipient_code: str
+    ) -> DeliveryView | None:
+        row = (
+            await session.execute(
+                select(deliveries).where(
+                    deliveries.c.message_id == str(message_id),
+                    deliveries.c.recipient_code == recipient_code,
+                )
+            )
+        ).first()
+        return _delivery(row._mapping) if row is not None else None
+
+    async def deliveries_of(self, session: AsyncSession, message_id: UUID) -> list[DeliveryView]:
+        rows = await session.execute(
+            select(deliveries)
+            .where(deliveries.c.message_id == str(message_id))
+            .order_by(deliveries.c.recipient_code)
+        )
+        return [_delivery(row._mapping) for row in rows]
+
+    async def find_deliveries(
+        self,
+        session: AsyncSession,
+        *,
+        recipient_code: str | None = None,
+        phases: Sequence[Phase] = (),
+        stuck_for: timedelta | None = None,
+        now: datetime | None = None,
+        limit: int = 100,
+    ) -> list[DeliveryView]:
+        """Deliveries by recipient and phase; `stuck_for`: unfinished and without progress that
+        long (neither ended nor finished by the recipient's status 06/02)."""
+        query = select(deliveries)
+        if recipient_code is not None:
+            query = query.where(deliveries.c.recipient_code == recipient_code)
+        if phases:
+            query = query.where(deliveries.c.phase.in_([p.value for p in phases]))
+        if stuck_for is not None:
+            cutoff = (now or datetime.now(UTC)) - stuck_for
+            query = query.where(
+                deliveries.c.updated_at < cutoff,
+                deliveries.c.phase.not_in([p.value for p in TERMINAL]),
+                or_(
+                    deliveries.c.status_progress.is_(None),
+                    deliveries.c.status_progress.not_in(
+                        [StatusCode.FINISHED.value, StatusCode.REJECTED.value]
+                    ),
+                ),
+            )
+        query = query.order_by(deliveries.c.updated_at).limit(limit)
+        return [_delivery(row._mapping) for row in await session.execute(query)]
+
+    async def timeline(
+        self, session: AsyncSession, message_id: UUID, recipient_code: str | None = None
+    ) -> list[TimelineEntry]:
+        query = select(timeline).where(timeline.c.message_id == str(message_id))
+        if recipient_code is not None:
+            query = query.where(timeline.c.recipient_code == recipient_code)
+        rows = await session.execute(query.order_by(timeline.c.at, timeline.c.id))
+        return [_entry(row._mapping) for row in rows]
+
+
+_ERROR_EVENTS = frozenset(
+    {
+        TrackingEventType.RETRY_SCHEDULED,
+        TrackingEventType.FAILED,
+        TrackingEventType.REJECTED,
+        TrackingEventType.DEAD_LETTERED,
+    }
+)
+
+
+def _effect(
+    current: DeliveryView | None, event: TrackingEvent
+) -> tuple[str, tuple[Phase | None, DeliveryState | None]]:
+    """What `event` does to the delivery: its effect's name, and the new phase and status
+    (None where unchanged)."""
+    if event.event is TrackingEventType.STATUS and event.status_code is not None:
+        transition = decide(current.status if current else None, event.status_code)
+        if transition.outcome is Outcome.ADVANCED:
+            return transition.outcome.value, (None, transition.state)
+        return transition.outcome.value, (None, None)
+    step: Step = advance(current.phase if current else None, event.event)
+    return step.effect.value, (step.phase if step.moved else None, None)
+
+
+def _code(status: StatusCode | None) -> str | None:
+    return status.value if status is not None else None
+
+
+def _status(value: str | None) -> StatusCode | None:
+    return StatusCode(value) if value else None
+
+
+def _message(data: RowMapping) -> MessageInfo:
+    return MessageInfo(
+        message_id=UUID(data["message_id"]),
+        kind=RecordKind(data["kind"]),
+        sender_code=data["sender_code"],
+        document_id=data["document_id"],
+        packet_sha256=data["packet_sha256"],
+        submitted_at=data["submitted_at"],
+        business_type=data["business_type"],
+        answers_message_id=UUID(data["answers_message_id"]) if data["answers_message_id"] else None,
+        status_code=_status(data["status_code"]),
+    )
+
+
+def _delivery(data: RowMapping) -> DeliveryView:
+    return DeliveryView(
+        message_id=UUID(data["message_id"]),
+        recipient_code=data["recipient_code"],
+        addressed_to=data["addressed_to"],
+        phase=Phase(data["phase"]),
+        status=DeliveryState(_status(data["status_progress"]), _status(data["status_change"])),
+        attempts=int(data["attempts"]),
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        last_error=data["last_error"],
+    )
+
+
+def _entry(data: RowMapping) -> TimelineEntry:
+    return TimelineEntry(
+        recipient_code=data["recipient_code"],
+        event=TrackingEventType(data["event"]),
+        at=data["at"],
+        attempt=int(data["attempt"]),
+        node_id=data["node_id"],
+        status_code=_status(data["status_code"]),
+        detail=data["detail"],
+        effect=data["effect"],
+    )
