@@ -3,8 +3,9 @@
 The phase only moves forward along queued -> retrying -> delivered -> fetched -> acknowledged,
 whatever order tracking events arrive in (several workers, re-delivered Kafka records): a late
 or repeated event is kept in the timeline but never moves a delivery back. `failed` (permanent
-refusal) and `dead` (retries exhausted) end a delivery; only an operator's replay brings a dead
-one back to `queued`. Status packets (01..06) are a separate track, see envelopes.status_rules.
+refusal) and `dead` (retries exhausted) end a delivery; only an operator's replay of its dead
+letter brings it back to `queued`. Status packets (01..06) are a separate track, see
+envelopes.status_rules.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ _RANK: dict[Phase, int] = {
 }
 TERMINAL: frozenset[Phase] = frozenset({Phase.ACKNOWLEDGED, Phase.FAILED, Phase.DEAD})
 """Phases after which nothing happens without an operator."""
+_REPLAYABLE: frozenset[Phase] = frozenset({Phase.FAILED, Phase.DEAD})
+"""Ended deliveries an operator's replay of their dead letter reopens."""
 
 # The phase each kind of tracking event asks for; events not listed here (accepted, status,
 # unknown) leave the phase alone.
@@ -80,13 +83,13 @@ def advance(current: Phase | None, event: TrackingEventType) -> Step:
         return Step(event, Effect.UNCHANGED, current)
     if current is None:
         return Step(event, Effect.MOVED, target)
-    if current is Phase.DEAD:
+    if current in _REPLAYABLE:
         moved = event is TrackingEventType.REPLAYED
         return Step(
             event, Effect.MOVED if moved else Effect.AFTER_END, target if moved else current
         )
     if event is TrackingEventType.REPLAYED:
-        # Only a dead delivery can be replayed; anything else is already on its way.
+        # Only a failed or dead delivery can be replayed; anything else is on its way or done.
         return Step(event, Effect.AFTER_END if current in TERMINAL else Effect.UNCHANGED, current)
     if current in TERMINAL:
         return Step(event, Effect.AFTER_END, current)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def sessions(db_engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     async with db_engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     return session_factory(db_engine)

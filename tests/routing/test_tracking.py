@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,7 +23,7 @@ DOCUMENT_ID = "000.00.00.G22,2025/07/01,7/TB-VPCP"
 
 
 @pytest.fixture
-async def sessions(db_engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     async with db_engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     return session_factory(db_engine)

@@ -1,0 +1,90 @@
+"""The routing workers of one node process, wired to Kafka: deliver, retry, track.
+
+`axis serve` runs all three; `axis worker deliver|retry|track` runs one. Each is a member of its
+consumer group (named from the topic prefix), so starting more processes spreads the
+partitions over them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from routing.bus import make_consumer, make_producer, transactional_id
+from routing.delivery_worker import DeliveryContext, DeliveryWorker
+from routing.retry_worker import RetryWorker
+from routing.tracker_worker import TrackerWorker
+from routing.worker_loop import run_worker
+
+
+class WorkerRole(str, Enum):
+    DELIVER = "deliver"
+    RETRY = "retry"
+    TRACK = "track"
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    """The consumer group of each role, so that several axes can share one Kafka cluster."""
+
+    prefix: str
+
+    def of(self, role: WorkerRole) -> str:
+        return f"{self.prefix}{role.value}"
+
+
+async def run_roles(
+    bootstrap: str,
+    context: DeliveryContext,
+    roles: Sequence[WorkerRole],
+    stop: asyncio.Event,
+    *,
+    poll_ms: int = 200,
+) -> None:
+    """Run the workers of `roles` until `stop` is set (a failing worker stops them all)."""
+    tasks = [
+        asyncio.create_task(_run(bootstrap, context, role, stop, poll_ms), name=role.value)
+        for role in roles
+    ]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _run(
+    bootstrap: str, context: DeliveryContext, role: WorkerRole, stop: asyncio.Event, poll_ms: int
+) -> None:
+    layout = context.layout
+    group = Groups(layout.prefix).of(role)
+    client_id = f"axis-{context.node_id}-{role.value}"
+    if role is WorkerRole.TRACK:
+        consumer = make_consumer(
+            bootstrap, layout.tracking.name, layout.dead_letters.name,
+            group_id=group, client_id=client_id, max_poll_records=500,
+        )  # fmt: skip
+        tracker = TrackerWorker(layout, context.sessions, codec=context.codec, clock=context.clock)
+        await run_worker(consumer, tracker, stop, poll_ms=poll_ms, name=role.value)
+        return
+    producer = make_producer(
+        bootstrap,
+        client_id=client_id,
+        transactional_id=transactional_id(layout.prefix, role.value, context.node_id),
+    )
+    if role is WorkerRole.RETRY:
+        topics = [tier.name for tier in layout.retries]
+        consumer = make_consumer(bootstrap, *topics, group_id=group, client_id=client_id)
+        retry = RetryWorker(layout, producer, group, clock=context.clock)
+        await run_worker(consumer, retry, stop, poll_ms=poll_ms, name=role.value)
+        return
+    consumer = make_consumer(
+        bootstrap, layout.deliveries.name, group_id=group, client_id=client_id,
+        max_poll_records=100,
+    )  # fmt: skip
+    deliver = DeliveryWorker(context, producer, group)
+    await run_worker(consumer, deliver, stop, poll_ms=poll_ms, name=role.value)

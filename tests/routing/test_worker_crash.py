@@ -1,0 +1,75 @@
+"""R1 in small: a delivery worker killed with SIGKILL mid-stream, twice, loses nothing and puts
+nothing twice in an inbox; Kafka re-delivers the uncommitted batches to its successor."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from routing.inbox import inbox
+from tests.support.bus import Bus, delivery, eventually
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPIENTS = ["000.00.00.H53", "000.00.00.H41", "000.00.00.H49"]
+TOTAL = 600
+
+
+async def _count(bus: Bus) -> int:
+    async with bus.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(inbox))).scalar_one())
+
+
+async def test_killed_workers_lose_nothing_and_duplicate_nothing(
+    bus: Bus, postgres_url: str
+) -> None:
+    async with bus.sessions() as session:
+        schema = (await session.execute(text("SELECT current_schema()"))).scalar_one()
+    records = [delivery(RECIPIENTS[i % 3]) for i in range(TOTAL)]
+    for start in range(0, TOTAL, 100):
+        await bus.submit(*records[start : start + 100])
+
+    def spawn() -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "tests.support.worker_process", bus.bootstrap,
+                   bus.layout.prefix, postgres_url, schema]  # fmt: skip
+        return subprocess.Popen(command, cwd=ROOT, env={**os.environ, "AXIS_LOG_LEVEL": "WARNING"})
+
+    counts_at_kill = []
+    for threshold in (60, 250):
+        worker = spawn()
+        try:
+
+            async def past(threshold: int = threshold) -> bool:
+                return await _count(bus) >= threshold
+
+            await eventually(past, timeout=120, what=f"{threshold} packets delivered")
+        finally:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+        counts_at_kill.append(await _count(bus))
+
+    last = spawn()
+    try:
+
+        async def all_delivered() -> bool:
+            return await _count(bus) >= TOTAL
+
+        await eventually(all_delivered, timeout=180, what="every packet delivered")
+    finally:
+        last.terminate()
+        last.wait(timeout=60)
+
+    assert all(count < TOTAL for count in counts_at_kill), counts_at_kill  # killed mid-stream
+    async with bus.sessions() as session:
+        rows = (await session.execute(select(inbox.c.recipient_code, inbox.c.message_id))).all()
+    assert len(rows) == TOTAL
+    assert {(r.recipient_code, r.message_id) for r in rows} == {
+        (record.recipient_code, str(record.message_id)) for record in records
+    }
