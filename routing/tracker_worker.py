@@ -1,4 +1,5 @@
-"""The tracker: applies tracking events and projects dead letters into the node database.
+"""The tracker: applies tracking events and projects dead letters into the node database, and
+appends what must be provable later (accepted, delivered, fetched, ...) to the evidence log.
 
 It consumes the tracking and dead-letter topics, writes a batch in one database transaction,
 and commits the consumer offsets after it. A crash between the two repeats the batch, which is
@@ -13,15 +14,28 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from envelopes.records import DeliveryRecord, RecordCodec, TrackingEvent
+from envelopes.records import DeliveryRecord, RecordCodec, TrackingEvent, TrackingEventType
 from routing.clock import Clock, utc_now
 from routing.dead_letters import DeadLetters
+from routing.evidence import Evidence, EvidenceLog
 from routing.headers import History
 from routing.topics import TopicLayout
 from routing.tracking import TrackingStore
 from routing.worker_loop import Records
 
 log = structlog.get_logger(__name__)
+
+_EVIDENCE: dict[TrackingEventType, str] = {
+    TrackingEventType.ACCEPTED: "accepted",
+    TrackingEventType.DELIVERED: "delivered",
+    TrackingEventType.FETCHED: "fetched",
+    TrackingEventType.ACKNOWLEDGED: "acknowledged",
+    TrackingEventType.REJECTED: "rejected",
+    TrackingEventType.FAILED: "failed",
+    TrackingEventType.DEAD_LETTERED: "dead_lettered",
+    TrackingEventType.REPLAYED: "replayed",
+}
+"""Tracking events that are also appended to the tamper-evident log, and their evidence kind."""
 
 
 class TrackerWorker:
@@ -40,6 +54,7 @@ class TrackerWorker:
         self._codec = codec or RecordCodec()
         self._store = TrackingStore()
         self._dead_letters = DeadLetters()
+        self._evidence = EvidenceLog()
         self._clock = clock
 
     async def start(self) -> None:
@@ -60,17 +75,40 @@ class TrackerWorker:
                     if item.topic == self._layout.dead_letters.name:
                         await self._dead_letter(session, source, item)
                     else:
-                        await self._tracking(session, source, item.value or b"")
+                        await self._tracking(session, source, item.value or b"", tp.partition)
                     offsets[tp] = item.offset + 1
         await consumer.commit(offsets)
 
-    async def _tracking(self, session: AsyncSession, source: str, value: bytes) -> None:
+    async def _tracking(
+        self, session: AsyncSession, source: str, value: bytes, partition: int
+    ) -> None:
         try:
             event = self._codec.decode(value, TrackingEvent)
         except Exception:
             log.exception("unreadable tracking event skipped", source=source)
             return
-        await self._store.apply(session, event, source=source)
+        applied = await self._store.apply(session, event, source=source)
+        kind = _EVIDENCE.get(event.event)
+        if not applied.recorded or kind is None:
+            return
+        message = await self._store.message(session, event.message_id)
+        if message is None:  # a notice the axis wrote itself: nothing was submitted to prove
+            return
+        # One chain per tracking partition: only this partition's owner appends to it.
+        await self._evidence.append(
+            session,
+            partition,
+            [
+                Evidence(
+                    kind=kind,
+                    message_id=str(event.message_id),
+                    party=event.recipient_code,
+                    packet_sha256=message.packet_sha256,
+                    at=event.at,
+                    detail=event.detail or "",
+                )
+            ],
+        )
 
     async def _dead_letter(
         self, session: AsyncSession, source: str, item: ConsumerRecord[bytes, bytes]

@@ -194,8 +194,13 @@ class TrackingStore:
         self, session: AsyncSession, event: TrackingEvent, *, source: str | None = None
     ) -> Applied:
         """Record `event` in the timeline and move its delivery as far as the rules allow."""
-        current = await self.delivery(session, event.message_id, event.recipient_code)
-        effect, moved = _effect(current, event)
+        accepted = event.event is TrackingEventType.ACCEPTED  # about the message, not a delivery
+        current = (
+            None
+            if accepted
+            else await self.delivery(session, event.message_id, event.recipient_code)
+        )
+        effect, moved = ("recorded", (None, None)) if accepted else _effect(current, event)
         inserted = await session.execute(
             insert_once(session, timeline, "source").values(
                 message_id=str(event.message_id),
@@ -212,6 +217,8 @@ class TrackingStore:
         )
         if source is not None and not getattr(inserted, "rowcount", 0):
             return Applied(recorded=False, effect="seen_before", delivery=current)
+        if accepted:
+            return Applied(recorded=True, effect=effect, delivery=None)
         delivery = await self._move(session, current, event, moved)
         return Applied(recorded=True, effect=effect, delivery=delivery)
 

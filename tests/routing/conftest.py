@@ -14,6 +14,7 @@ from envelopes.records import RecordCodec
 from routing.bus import make_producer
 from routing.delivery_worker import DeliveryContext
 from routing.destinations import StaticDirectory
+from routing.evidence import metadata as evidence_metadata
 from routing.node import WorkerRole, run_roles
 from routing.payloads import PayloadStore
 from routing.payloads import metadata as payload_metadata
@@ -35,6 +36,7 @@ async def bus(
     async with pg_engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
         await conn.run_sync(payload_metadata.create_all)
+        await conn.run_sync(evidence_metadata.create_all)
     sessions = session_factory(pg_engine)
     directory = StaticDirectory()
     context = DeliveryContext(

@@ -1,0 +1,557 @@
+"""The submission service: what happens between an agency handing over a packet and the answer.
+
+    verify (parse safely, check the signature and that the signer speaks for the From code)
+    -> check the caller may send as that From code
+    -> de-duplicate (same sender, DocumentId and content hash: the first message id again)
+    -> resolve every recipient through the registry (routed, redirected, rejected)
+    -> record the message and its deliveries (database), then produce one delivery record per
+       recipient, their tracking events, and a 02 notice per rejected recipient, in one Kafka
+       transaction (idempotent producer, acks=all)
+    -> mark the submission accepted; answer (the tracker appends the acceptance and every
+       delivery to the evidence log).
+
+Only the verified content is read (`Verified.packet`); the bytes delivered are the submitted
+bytes, untouched: the hop trace travels in the record (`hops`) and in tracking, not in the
+packet. A packet is acknowledged only once Kafka holds it; a crash after the database row and
+before Kafka leaves the submission `accepting`, and the sender's retry (same content) finishes
+it with the same message id.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Protocol
+
+import structlog
+from sqlalchemy import Column, Index, String, Table, Text, UniqueConstraint, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from envelopes.codes import BusinessDocType, StatusCode
+from envelopes.model import DocumentPacket, Packet, StatusPacket
+from envelopes.records import (
+    DeliveryRecord,
+    Hop,
+    InlinePacket,
+    PacketReference,
+    RecordCodec,
+    RecordKind,
+    TrackingEvent,
+    TrackingEventType,
+)
+from envelopes.records import sha256 as digest
+from routing.bus import Outgoing
+from routing.business import targets
+from routing.clock import Clock, utc_now
+from routing.lifecycle import Phase
+from routing.notices import Rejection, notice_id, rejection_packet
+from routing.payloads import PayloadStore
+from routing.schema import UtcDateTime, insert_once, metadata
+from routing.sender import TransactionalSender
+from routing.topics import TopicLayout
+from routing.tracking import MessageInfo, TrackingStore
+
+log = structlog.get_logger(__name__)
+
+INLINE_LIMIT = 512 * 1024
+"""Packets up to this size travel inside the delivery record; bigger ones by reference."""
+
+
+# --- what the service needs from signing and the registry ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A packet whose signature holds, read from the signed content only."""
+
+    packet: Packet
+    signer_code: str
+    signer_subject: str = ""
+
+
+class PacketVerifier(Protocol):
+    def verify(self, data: bytes, *, at: datetime) -> Verified:
+        """The verified packet; raises an exception with a `code` when it is refused."""
+
+
+class RouteOutcome(str, Enum):
+    ROUTED = "routed"
+    REDIRECTED = "redirected"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where one addressed code is delivered, or why it cannot be."""
+
+    addressed: str
+    outcome: RouteOutcome
+    target: str | None = None
+    chain: tuple[str, ...] = ()
+    reason_code: str | None = None
+    reason: str | None = None
+    registry_version: int | None = None
+
+
+class RecipientResolver(Protocol):
+    def route(self, code: str, *, at: datetime) -> Route:
+        """Where `code` is delivered at `at` (implemented over the registry's resolver)."""
+
+
+# --- results and refusals -----------------------------------------------------------------
+
+
+class SubmissionRefused(Exception):
+    """The whole packet is refused; `code` is machine-readable, the message a sentence."""
+
+    def __init__(self, code: str, message: str, problems: Sequence[dict[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientOutcome:
+    addressed: str
+    outcome: RouteOutcome
+    target: str | None = None
+    chain: tuple[str, ...] = ()
+    reason_code: str | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "addressed": self.addressed,
+            "outcome": self.outcome.value,
+            "target": self.target,
+            "chain": list(self.chain),
+            "reason_code": self.reason_code,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RecipientOutcome:
+        chain = data.get("chain") or []
+        return cls(
+            addressed=str(data["addressed"]),
+            outcome=RouteOutcome(str(data["outcome"])),
+            target=_opt(data.get("target")),
+            chain=tuple(str(c) for c in chain) if isinstance(chain, list) else (),
+            reason_code=_opt(data.get("reason_code")),
+            reason=_opt(data.get("reason")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionResult:
+    message_id: uuid.UUID
+    kind: RecordKind
+    sender_code: str
+    document_id: str
+    recipients: tuple[RecipientOutcome, ...]
+    duplicate: bool = False
+    """True when the same packet was submitted before: this is the first submission's answer."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "message_id": str(self.message_id),
+            "kind": self.kind.value,
+            "sender": self.sender_code,
+            "document_id": self.document_id,
+            "duplicate": self.duplicate,
+            "recipients": [r.as_dict() for r in self.recipients],
+        }
+
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("message_id", String(36), primary_key=True),
+    Column("sender_code", String(64), nullable=False),
+    Column("document_id", String(200), nullable=False),
+    Column("packet_sha256", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("accepted_at", UtcDateTime(), nullable=True),
+    Column("outcome", Text, nullable=False),
+    UniqueConstraint("sender_code", "document_id", "packet_sha256"),
+    Index(None, "state", "submitted_at"),
+)
+
+
+@dataclass(slots=True)
+class SubmissionContext:
+    sessions: async_sessionmaker[AsyncSession]
+    payloads: PayloadStore
+    verifier: PacketVerifier
+    resolver: RecipientResolver
+    sender: TransactionalSender
+    layout: TopicLayout
+    node_id: str
+    codec: RecordCodec = field(default_factory=RecordCodec)
+    tracking: TrackingStore = field(default_factory=TrackingStore)
+    clock: Clock = utc_now
+    inline_limit: int = INLINE_LIMIT
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What one packet becomes: its outcome per recipient and the deliveries to produce."""
+
+    outcomes: list[RecipientOutcome]
+    deliveries: list[tuple[str, BusinessDocType | None, str | None]]
+    """(recipient, business type for it, the code the sender wrote when redirected)"""
+    answers: uuid.UUID | None = None
+    """For a status packet: the message it answers, when tracking knows it."""
+
+
+class SubmissionService:
+    """Accepts packets from agencies; `submit` is what the HTTP API calls."""
+
+    def __init__(self, context: SubmissionContext) -> None:
+        self._context = context
+
+    async def submit(
+        self, data: bytes, *, caller_codes: frozenset[str] | None, caller: str = "?"
+    ) -> SubmissionResult:
+        """Accept `data` from a client allowed to send as `caller_codes` (None: any code)."""
+        context = self._context
+        now = context.clock()
+        verified = self._verify(data, now)
+        packet = verified.packet
+        sender = packet.sender_code
+        if caller_codes is not None and sender not in caller_codes:
+            raise SubmissionRefused(
+                "SUBMIT_SENDER_NOT_ALLOWED",
+                f"This client may send as {', '.join(sorted(caller_codes)) or 'no code'}, "
+                f"not as {sender} (the packet's From).",
+            )
+        document_id = _document_id(packet)
+        sha = digest(data).hex()
+        kind = RecordKind.STATUS if isinstance(packet, StatusPacket) else RecordKind.DOCUMENT
+        earlier = await self._earlier(sender, document_id, sha)
+        if earlier is not None and earlier.duplicate:
+            return earlier
+        message_id = earlier.message_id if earlier is not None else uuid.uuid4()
+        with structlog.contextvars.bound_contextvars(message_id=str(message_id), sender=sender):
+            plan = await self._plan(packet, now)
+            result = SubmissionResult(message_id, kind, sender, document_id, tuple(plan.outcomes))
+            await self._record(result, packet, plan, sha, now)
+            records = await self._records(result, data, packet, plan, now, caller)
+            await context.sender.send(records)
+            await self._accepted(result, now)
+            log.info(
+                "packet accepted",
+                kind=kind.value,
+                routed=sum(o.outcome is not RouteOutcome.REJECTED for o in plan.outcomes),
+                rejected=sum(o.outcome is RouteOutcome.REJECTED for o in plan.outcomes),
+            )
+            return result
+
+    def _verify(self, data: bytes, now: datetime) -> Verified:
+        try:
+            return self._context.verifier.verify(data, at=now)
+        except Exception as error:
+            code = getattr(error, "code", None)
+            if not isinstance(code, str):
+                raise
+            problems = getattr(error, "problems", ())
+            listed = [p.as_dict() for p in problems if hasattr(p, "as_dict")]
+            message = getattr(error, "message", None) or str(error)
+            raise SubmissionRefused(code, str(message), listed) from error
+
+    async def _earlier(self, sender: str, document_id: str, sha: str) -> SubmissionResult | None:
+        """The earlier submission of the same packet: accepted (answer it again) or left
+        half-way by a crash (finish it under the same message id)."""
+        async with self._context.sessions() as session:
+            row = (
+                await session.execute(
+                    select(submissions).where(
+                        submissions.c.sender_code == sender,
+                        submissions.c.document_id == document_id,
+                        submissions.c.packet_sha256 == sha,
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        data = row._mapping
+        outcomes = tuple(RecipientOutcome.from_dict(o) for o in json.loads(data["outcome"]))
+        return SubmissionResult(
+            uuid.UUID(data["message_id"]),
+            RecordKind(data["kind"]),
+            sender,
+            document_id,
+            outcomes,
+            duplicate=data["state"] == "accepted",
+        )
+
+    async def _plan(self, packet: Packet, now: datetime) -> _Plan:
+        resolver = self._context.resolver
+        if isinstance(packet, StatusPacket):
+            addressed: list[tuple[str, BusinessDocType | None]] = [
+                (packet.response_for.organ_id, None)
+            ]
+            answers = await self._answered(packet)
+        else:
+            known = await self._earlier_recipients(packet)
+            addressed = [
+                (t.code, t.business_type) for t in targets(packet, lambda d: known.get(str(d), ()))
+            ]
+            answers = None
+        outcomes: list[RecipientOutcome] = []
+        deliveries: list[tuple[str, BusinessDocType | None, str | None]] = []
+        seen: set[str] = set()
+        for code, business_type in addressed:
+            route = resolver.route(code, at=now)
+            outcome = RecipientOutcome(
+                code, route.outcome, route.target, route.chain, route.reason_code, route.reason
+            )
+            outcomes.append(outcome)
+            if route.outcome is RouteOutcome.REJECTED or route.target is None:
+                continue
+            if route.target in seen:  # two codes that now lead to one unit: deliver once
+                continue
+            seen.add(route.target)
+            redirected_from = code if route.outcome is RouteOutcome.REDIRECTED else None
+            deliveries.append((route.target, business_type, redirected_from))
+        return _Plan(outcomes, deliveries, answers)
+
+    async def _earlier_recipients(self, packet: DocumentPacket) -> dict[str, tuple[str, ...]]:
+        """For revoke/update/replace: who received each document acted upon."""
+        business = packet.business
+        acted = [business.document_id] if business.document_id else []
+        acted += [r.document_id for r in business.replacements]
+        found: dict[str, tuple[str, ...]] = {}
+        async with self._context.sessions() as session:
+            for document_id in acted:
+                if document_id is None:
+                    continue
+                codes: list[str] = []
+                messages = await self._context.tracking.messages_by_document(
+                    session, str(document_id), sender_code=packet.sender_code
+                )
+                for message in messages:
+                    for delivery in await self._context.tracking.deliveries_of(
+                        session, message.message_id
+                    ):
+                        if delivery.phase is not Phase.FAILED:
+                            codes.append(delivery.recipient_code)
+                found[str(document_id)] = tuple(dict.fromkeys(codes))
+        return found
+
+    async def _answered(self, packet: StatusPacket) -> uuid.UUID | None:
+        """The message a status answers: the newest one its original sender sent with that
+        DocumentId (documents are de-duplicated, so there is normally one)."""
+        async with self._context.sessions() as session:
+            messages = await self._context.tracking.messages_by_document(
+                session,
+                str(packet.response_for.document_id),
+                sender_code=packet.response_for.organ_id,
+            )
+        documents = [m for m in messages if m.kind is RecordKind.DOCUMENT]
+        return documents[-1].message_id if documents else None
+
+    async def _record(
+        self, result: SubmissionResult, packet: Packet, plan: _Plan, sha: str, now: datetime
+    ) -> None:
+        """The submission (state `accepting`), the message and its deliveries, in the database."""
+        context = self._context
+        business = packet.business.doc_type.value if isinstance(packet, DocumentPacket) else None
+        status = packet.status_code if isinstance(packet, StatusPacket) else None
+        async with context.sessions.begin() as session:
+            await session.execute(
+                insert_once(session, submissions, "message_id").values(
+                    message_id=str(result.message_id),
+                    sender_code=result.sender_code,
+                    document_id=result.document_id,
+                    packet_sha256=sha,
+                    kind=result.kind.value,
+                    state="accepting",
+                    submitted_at=now,
+                    outcome=json.dumps([o.as_dict() for o in result.recipients]),
+                )
+            )
+            await context.tracking.record_message(
+                session,
+                MessageInfo(
+                    message_id=result.message_id,
+                    kind=result.kind,
+                    sender_code=result.sender_code,
+                    document_id=result.document_id,
+                    packet_sha256=sha,
+                    submitted_at=now,
+                    business_type=business,
+                    answers_message_id=plan.answers,
+                    status_code=status,
+                ),
+            )
+            for target, _, redirected_from in plan.deliveries:
+                await context.tracking.record_delivery(
+                    session, result.message_id, target, at=now, addressed_to=redirected_from
+                )
+            for outcome in result.recipients:
+                if outcome.outcome is RouteOutcome.REJECTED:
+                    await context.tracking.record_delivery(
+                        session, result.message_id, outcome.addressed, at=now,
+                        phase=Phase.FAILED, error=f"{outcome.reason_code}: {outcome.reason}",
+                    )  # fmt: skip
+
+    async def _records(
+        self,
+        result: SubmissionResult,
+        data: bytes,
+        packet: Packet,
+        plan: _Plan,
+        now: datetime,
+        caller: str,
+    ) -> list[Outgoing]:
+        context = self._context
+        layout = context.layout
+        body: InlinePacket | PacketReference
+        if len(data) <= context.inline_limit:
+            body = InlinePacket(data)
+        else:
+            ref = await context.payloads.put(data)
+            body = PacketReference(ref.uri, ref.size)
+        priority = packet.other_info.priority if isinstance(packet, DocumentPacket) else None
+        hop = Hop(organ_id=result.sender_code, at=now, node_id=context.node_id)
+        accepted = f"accepted from {caller}, {len(data)} bytes"
+        out = [
+            self._event(
+                result.message_id, result.sender_code, TrackingEventType.ACCEPTED, now,
+                detail=accepted,
+            )
+        ]  # fmt: skip
+        for target, business_type, redirected_from in plan.deliveries:
+            record = DeliveryRecord(
+                message_id=result.message_id,
+                kind=result.kind,
+                sender_code=result.sender_code,
+                recipient_code=target,
+                document_id=result.document_id,
+                packet=body,
+                packet_sha256=digest(data),
+                submitted_at=now,
+                hops=(hop,),
+                redirected_from=redirected_from,
+                business_type=business_type,
+                priority=priority,
+            )
+            out.append(
+                Outgoing(layout.deliveries.name, target.encode(), context.codec.encode(record))
+            )
+            event = TrackingEventType.REDIRECTED if redirected_from else TrackingEventType.ROUTED
+            detail = f"from {redirected_from}" if redirected_from else None
+            out.append(self._event(result.message_id, target, event, now, detail=detail))
+        for outcome in result.recipients:
+            if outcome.outcome is RouteOutcome.REJECTED:
+                out.extend(self._rejected(result, outcome, now))
+        if plan.answers is not None and isinstance(packet, StatusPacket):
+            # The status moves the delivery of the answered document (forward only).
+            out.append(
+                self._event(
+                    plan.answers, packet.sender_code, TrackingEventType.STATUS, now,
+                    status=packet.status_code, detail=packet.description[:500] or None,
+                )
+            )  # fmt: skip
+        return out
+
+    def _rejected(
+        self, result: SubmissionResult, outcome: RecipientOutcome, now: datetime
+    ) -> list[Outgoing]:
+        """A refused recipient: tracked as rejected; the sender gets a 02 with the reason
+        (not for a status packet: a status is never answered with a status)."""
+        reason = f"{outcome.reason_code}: {outcome.reason}"
+        out = [
+            self._event(
+                result.message_id, outcome.addressed, TrackingEventType.REJECTED, now, detail=reason
+            )
+        ]
+        if result.kind is RecordKind.STATUS:
+            return out
+        context = self._context
+        notice = rejection_packet(
+            Rejection(
+                message_id=result.message_id,
+                sender_code=result.sender_code,
+                recipient_code=outcome.addressed,
+                document_id=result.document_id,
+                reason=reason,
+                at=now,
+                node_id=context.node_id,
+            )
+        )
+        record = DeliveryRecord(
+            message_id=notice_id(result.message_id, outcome.addressed),
+            kind=RecordKind.STATUS,
+            sender_code=outcome.addressed,
+            recipient_code=result.sender_code,
+            document_id=result.document_id,
+            packet=InlinePacket(notice),
+            packet_sha256=digest(notice),
+            submitted_at=now,
+        )
+        out.append(
+            Outgoing(
+                context.layout.deliveries.name,
+                result.sender_code.encode(),
+                context.codec.encode(record),
+            )
+        )
+        out.append(
+            self._event(
+                result.message_id, outcome.addressed, TrackingEventType.STATUS, now,
+                status=StatusCode.REJECTED, detail="generated by the axis",
+            )
+        )  # fmt: skip
+        return out
+
+    def _event(
+        self,
+        message_id: uuid.UUID,
+        recipient: str,
+        event: TrackingEventType,
+        now: datetime,
+        *,
+        detail: str | None = None,
+        status: StatusCode | None = None,
+    ) -> Outgoing:
+        context = self._context
+        tracking = TrackingEvent(
+            message_id=message_id,
+            recipient_code=recipient,
+            event=event,
+            at=now,
+            attempt=1,
+            node_id=context.node_id,
+            status_code=status,
+            detail=detail,
+        )
+        return Outgoing(
+            context.layout.tracking.name, str(message_id).encode(), context.codec.encode(tracking)
+        )
+
+    async def _accepted(self, result: SubmissionResult, now: datetime) -> None:
+        async with self._context.sessions.begin() as session:
+            await session.execute(
+                update(submissions)
+                .where(submissions.c.message_id == str(result.message_id))
+                .values(state="accepted", accepted_at=now)
+            )
+
+
+def _document_id(packet: Packet) -> str:
+    if isinstance(packet, StatusPacket):
+        return str(packet.response_for.document_id)
+    return str(packet.document_id)
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)

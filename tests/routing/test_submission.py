@@ -1,0 +1,187 @@
+"""The submission service on the real broker and PostgreSQL: fan-out with a redirect and a
+rejection (02 to the sender), de-duplication, the caller's codes, statuses and business types."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from envelopes.codes import BusinessDocType, StatusCode
+from envelopes.model import StatusPacket
+from envelopes.parsing import parse_packet
+from envelopes.records import RecordKind
+from routing.bus import make_producer
+from routing.inbox import Inbox
+from routing.lifecycle import Phase
+from routing.payloads import PayloadRef
+from routing.sender import TransactionalSender
+from routing.submission import (
+    RouteOutcome,
+    SubmissionContext,
+    SubmissionRefused,
+    SubmissionService,
+)
+from routing.tracking import TrackingStore
+from tests.support.bus import Bus, eventually
+from tests.support.packets import document, status
+from tests.support.routing_doubles import FromIsSigner, TableResolver
+
+pytestmark = pytest.mark.integration
+
+G22, H53, H41, H49, H39, H99 = (
+    "000.00.00.G22", "000.00.00.H53", "000.00.00.H41", "000.00.00.H49", "000.00.00.H39",
+    "000.00.00.H99",
+)  # fmt: skip
+
+
+@dataclass
+class Node:
+    bus: Bus
+    service: SubmissionService
+
+    async def inbox(self, code: str, kind: RecordKind = RecordKind.DOCUMENT) -> list[object]:
+        async with self.bus.sessions() as session:
+            return list(await Inbox().list(session, [code], kind=kind))
+
+
+@pytest.fixture
+async def node(bus: Bus, workers: asyncio.Event) -> AsyncIterator[Node]:
+    resolver = TableResolver(active={G22, H53, H41, H49}, redirects={H39: (H49,)})
+    producer = make_producer(
+        bus.bootstrap, client_id="submit", transactional_id=bus.layout.prefix + "submit"
+    )
+    sender = TransactionalSender(producer)
+    await sender.start()
+    context = SubmissionContext(
+        sessions=bus.sessions, payloads=bus.context.payloads, verifier=FromIsSigner(),
+        resolver=resolver, sender=sender, layout=bus.layout, node_id="test-node",
+    )  # fmt: skip
+    yield Node(bus, SubmissionService(context))
+    await sender.stop()
+
+
+async def test_fan_out_with_a_redirect_and_a_rejection_answered_by_a_02(node: Node) -> None:
+    result = await node.service.submit(
+        document(G22, [H53, H39, H99], 1), caller_codes=frozenset({G22})
+    )
+    outcomes = {o.addressed: o for o in result.recipients}
+    assert outcomes[H53].outcome is RouteOutcome.ROUTED
+    assert outcomes[H39].outcome is RouteOutcome.REDIRECTED
+    assert (outcomes[H39].target, outcomes[H39].chain) == (H49, (H39, H49))
+    assert outcomes[H99].outcome is RouteOutcome.REJECTED
+    assert outcomes[H99].reason_code == "REGISTRY_UNKNOWN_CODE"
+
+    async def arrived() -> bool:
+        async with node.bus.sessions() as session:
+            rejected = await TrackingStore().delivery(session, result.message_id, H99)
+        return (
+            len(await node.inbox(H53)) == 1
+            and len(await node.inbox(H49)) == 1
+            and len(await node.inbox(G22, RecordKind.STATUS)) == 1
+            and rejected is not None
+            and rejected.last_status is StatusCode.REJECTED
+        )
+
+    await eventually(arrived, what="both deliveries, the 02 notice, the tracked 02")
+    async with node.bus.sessions() as session:
+        (redirected,) = await Inbox().list(session, [H49])
+        (notice,) = await Inbox().list(session, [G22], kind=RecordKind.STATUS)
+        rejected = await TrackingStore().delivery(session, result.message_id, H99)
+        packet = parse_packet(
+            await node.bus.context.payloads.read(
+                PayloadRef(notice.packet_sha256, notice.packet_size)
+            )
+        )
+    assert redirected.addressed_to == H39 and redirected.message_id == result.message_id
+    assert isinstance(packet, StatusPacket) and packet.status_code is StatusCode.REJECTED
+    assert "REGISTRY_UNKNOWN_CODE" in packet.description
+    assert rejected is not None and rejected.phase is Phase.FAILED
+    assert rejected.last_status is StatusCode.REJECTED
+
+
+async def test_the_same_packet_twice_gets_the_first_message_id(node: Node) -> None:
+    data = document(G22, [H53], 2)
+    first = await node.service.submit(data, caller_codes=frozenset({G22}))
+    second = await node.service.submit(data, caller_codes=frozenset({G22}))
+    assert (second.message_id, second.duplicate, first.duplicate) == (first.message_id, True, False)
+    assert second.recipients == first.recipients
+
+
+async def test_a_client_cannot_send_as_another_agency(node: Node) -> None:
+    with pytest.raises(SubmissionRefused) as refused:
+        await node.service.submit(document(G22, [H53], 3), caller_codes=frozenset({H41}))
+    assert refused.value.code == "SUBMIT_SENDER_NOT_ALLOWED"
+
+
+async def test_an_invalid_packet_is_refused_with_the_envelope_code(node: Node) -> None:
+    with pytest.raises(SubmissionRefused) as refused:
+        await node.service.submit(b"<edXML><broken", caller_codes=None)
+    assert refused.value.code.startswith("EDXML_")
+
+
+async def test_a_status_conversation_to_06_ignores_a_duplicate_03_and_a_late_01(
+    node: Node,
+) -> None:
+    sent = await node.service.submit(document(G22, [H53], 4), caller_codes=frozenset({G22}))
+    for step, code in enumerate(["01", "03", "03", "05", "06", "01"]):
+        await node.service.submit(
+            status(H53, G22, 4, StatusCode(code), f"step {step}: {code}"),
+            caller_codes=frozenset({H53}),
+        )
+        await asyncio.sleep(0.05)  # statuses travel in order, as a DMS sends them
+
+    async def finished() -> bool:
+        async with node.bus.sessions() as session:
+            view = await TrackingStore().delivery(session, sent.message_id, H53)
+            timeline = await TrackingStore().timeline(session, sent.message_id, H53)
+        statuses = [e for e in timeline if e.status_code is not None]
+        return view is not None and view.last_status is StatusCode.FINISHED and len(statuses) == 6
+
+    await eventually(finished, what="the delivery at 06 with every status in the timeline")
+    async with node.bus.sessions() as session:
+        timeline = await TrackingStore().timeline(session, sent.message_id, H53)
+    effects = [(e.status_code.value, e.effect) for e in timeline if e.status_code is not None]
+    assert effects == [
+        ("01", "advanced"), ("03", "advanced"), ("03", "ignored_duplicate"), ("05", "advanced"),
+        ("06", "advanced"), ("01", "ignored_after_terminal"),
+    ]  # fmt: skip
+
+    async def statuses_arrived() -> bool:
+        return len(await node.inbox(G22, RecordKind.STATUS)) == 6
+
+    await eventually(statuses_arrived, what="the statuses in the sender's inbox")
+
+
+async def test_revoke_and_update_reach_the_right_recipients(node: Node) -> None:
+    original = await node.service.submit(
+        document(G22, [H53, H41], 5), caller_codes=frozenset({G22})
+    )
+
+    async def tracked() -> bool:
+        async with node.bus.sessions() as session:
+            return len(await TrackingStore().deliveries_of(session, original.message_id)) == 2
+
+    await eventually(tracked, what="the original's deliveries tracked")
+    revoke = await node.service.submit(
+        document(G22, [H53], 6, business=BusinessDocType.REVOKE, acts_on=5),
+        caller_codes=frozenset({G22}),
+    )
+    update = await node.service.submit(
+        document(G22, [H53], 7, business=BusinessDocType.UPDATE, acts_on=5, added=[H49],
+                 removed=[H41]),
+        caller_codes=frozenset({G22}),
+    )  # fmt: skip
+    assert [o.addressed for o in revoke.recipients] == [H53, H41]
+    assert [o.addressed for o in update.recipients] == [H53, H49, H41]
+
+    async def delivered() -> bool:
+        return (
+            len(await node.inbox(H53)) == 3
+            and len(await node.inbox(H41)) == 3
+            and len(await node.inbox(H49)) == 1
+        )
+
+    await eventually(delivered, what="revoke and update in the right inboxes")

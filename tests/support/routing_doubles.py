@@ -1,0 +1,42 @@
+"""Stand-ins for signing and the registry in tests of routing's own logic.
+
+The end-to-end tests use the real signing package and registry; these let the submission
+service's routing rules be tested on their own, with a registry written as a small table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from envelopes.parsing import parse_packet
+from routing.submission import Route, RouteOutcome, Verified
+
+
+class FromIsSigner:
+    """Parses safely and takes the packet's From as the signer (no signature involved)."""
+
+    def verify(self, data: bytes, *, at: datetime) -> Verified:
+        packet = parse_packet(data)
+        return Verified(packet, packet.sender_code, f"CN={packet.sender_code}")
+
+
+@dataclass
+class TableResolver:
+    """Active codes, redirects (closed code -> chain ending at its successor), closed codes."""
+
+    active: set[str] = field(default_factory=set)
+    redirects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    version: int = 7
+
+    def route(self, code: str, *, at: datetime) -> Route:
+        if code in self.active:
+            return Route(code, RouteOutcome.ROUTED, code, registry_version=self.version)
+        chain = self.redirects.get(code)
+        if chain:
+            return Route(code, RouteOutcome.REDIRECTED, chain[-1], (code, *chain), None, None,
+                         self.version)  # fmt: skip
+        return Route(
+            code, RouteOutcome.REJECTED, reason_code="REGISTRY_UNKNOWN_CODE",
+            reason=f"{code} is not in the registry", registry_version=self.version,
+        )  # fmt: skip
