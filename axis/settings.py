@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -50,6 +51,29 @@ def split_host_port(value: str, *, what: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{what} must be host:port (for example 127.0.0.1:8080), got {value!r}")
     return host.strip("[]"), int(port)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, *, what: str) -> timedelta:
+    """`30s`, `5m`, `1h`, `2d` (a whole number and one unit) as a timedelta."""
+    value = text.strip()
+    number, unit = value[:-1], value[-1:]
+    if unit not in _UNITS or not number.isdigit() or int(number) <= 0:
+        raise ValueError(
+            f"{what} must be a positive whole number with a unit s, m, h or d "
+            f"(for example 30s or 6h), got {text!r}"
+        )
+    return timedelta(seconds=int(number) * _UNITS[unit])
+
+
+def parse_durations(text: str, *, what: str) -> tuple[timedelta, ...]:
+    """A comma-separated list of durations (see `parse_duration`)."""
+    parts = [part for part in text.split(",") if part.strip()]
+    if not parts:
+        raise ValueError(f"{what} needs at least one duration, got {text!r}")
+    return tuple(parse_duration(part, what=what) for part in parts)
 
 
 class Settings(BaseSettings):
@@ -99,6 +123,54 @@ class Settings(BaseSettings):
         default_factory=default_cache_dir,
         description="Where assembled Kafka releases are cached (shared by all nodes of a user).",
     )
+
+    partitions: int = Field(
+        default=6, ge=1, description="Partitions of the deliveries, retry and tracking topics."
+    )
+    replication_factor: int = Field(
+        default=1, ge=1, description="Replicas of every topic (3 on a production cluster)."
+    )
+    retry_delays: str = Field(
+        default="30s,5m,1h,6h",
+        description="Waits of the retry tiers, growing; units s, m, h, d.",
+    )
+    retry_horizon: str = Field(
+        default="48h", description="How long a delivery is retried before it is dead-lettered."
+    )
+    delivery_retention: str = Field(
+        default="14d", description="How long the deliveries and tracking topics keep records."
+    )
+    push_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a push endpoint has to answer."
+    )
+
+    @field_validator("retry_delays")
+    @classmethod
+    def _delays_grow(cls, value: str) -> str:
+        delays = parse_durations(value, what="AXIS_RETRY_DELAYS")
+        if list(delays) != sorted(set(delays)):
+            raise ValueError(
+                f"AXIS_RETRY_DELAYS must grow from one tier to the next, got {value!r}"
+            )
+        return value
+
+    @field_validator("retry_horizon", "delivery_retention")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        parse_duration(value, what="a duration setting")
+        return value
+
+    @property
+    def retry_delay_values(self) -> tuple[timedelta, ...]:
+        return parse_durations(self.retry_delays, what="AXIS_RETRY_DELAYS")
+
+    @property
+    def retry_horizon_value(self) -> timedelta:
+        return parse_duration(self.retry_horizon, what="AXIS_RETRY_HORIZON")
+
+    @property
+    def delivery_retention_value(self) -> timedelta:
+        return parse_duration(self.delivery_retention, what="AXIS_DELIVERY_RETENTION")
 
     @field_validator("listen")
     @classmethod

@@ -5,11 +5,17 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import axis.audit  # noqa: F401  (registers its tables on axis.db.metadata)
+import routing.dead_letters  # noqa: F401  (these register their tables on routing.schema)
+import routing.destinations  # noqa: F401
+import routing.inbox  # noqa: F401
+import routing.submission  # noqa: F401
+import routing.tracking  # noqa: F401
 from axis.db import metadata as axis_metadata
 from routing.evidence import metadata as evidence_metadata
 from routing.payloads import metadata as payload_metadata
+from routing.schema import metadata as routing_metadata
 
 
 def all_metadata() -> list[MetaData]:
     """The metadata of every package, in migration order."""
-    return [axis_metadata, payload_metadata, evidence_metadata]
+    return [axis_metadata, payload_metadata, evidence_metadata, routing_metadata]

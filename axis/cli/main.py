@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from axis.cli import broker, db, doctor, envelope
+from axis.cli import broker, db, doctor, envelope, operators
 
 app = typer.Typer(
     name="axis",
@@ -15,6 +15,8 @@ app = typer.Typer(
 app.add_typer(broker.app, name="broker")
 app.add_typer(envelope.app, name="envelope")
 app.add_typer(db.app, name="db")
+app.add_typer(operators.dead_letters_app, name="dead-letters")
+app.add_typer(operators.destinations_app, name="destinations")
 app.command("doctor")(doctor.doctor)
 
 

@@ -10,16 +10,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis.db import session_factory
+from axis.migrations.runner import upgrade
 from envelopes.records import RecordCodec
 from routing.bus import make_producer
 from routing.delivery_worker import DeliveryContext
 from routing.destinations import StaticDirectory
-from routing.evidence import metadata as evidence_metadata
 from routing.node import WorkerRole, run_roles
 from routing.payloads import PayloadStore
-from routing.payloads import metadata as payload_metadata
 from routing.retry import RetryPolicy
-from routing.schema import metadata
 from routing.topics import TopicLayout, ensure_topics
 from tests.support.bus import Bus
 
@@ -33,10 +31,7 @@ async def bus(
         retry_delays=(timedelta(seconds=1), timedelta(seconds=2)),
     )  # fmt: skip
     await ensure_topics(kafka_bootstrap, layout.all())
-    async with pg_engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-        await conn.run_sync(payload_metadata.create_all)
-        await conn.run_sync(evidence_metadata.create_all)
+    await upgrade(pg_engine)  # the tables exactly as a node gets them
     sessions = session_factory(pg_engine)
     directory = StaticDirectory()
     context = DeliveryContext(
