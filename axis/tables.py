@@ -1,14 +1,18 @@
-"""Every table of the node, gathered for migrations: each package owns its own metadata."""
+"""Every table of the node, gathered for migrations: each package owns its own metadata.
+
+The routing modules are imported for their side effect: each registers its tables on
+`routing.schema.metadata`.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import MetaData
 
 import axis.audit  # noqa: F401  (registers its tables on axis.db.metadata)
-import routing.dead_letters  # noqa: F401  (these register their tables on routing.schema)
-import routing.destinations  # noqa: F401
-import routing.inbox  # noqa: F401
-import routing.submission  # noqa: F401
+import routing.dead_letters
+import routing.destinations
+import routing.inbox
+import routing.submission
 import routing.tracking  # noqa: F401
 from axis.db import metadata as axis_metadata
 from routing.evidence import metadata as evidence_metadata

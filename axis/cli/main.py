@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from axis.cli import broker, db, doctor, envelope, operators
+from axis.cli import broker, db, doctor, envelope, operators, tracking
 
 app = typer.Typer(
     name="axis",
@@ -17,6 +17,9 @@ app.add_typer(envelope.app, name="envelope")
 app.add_typer(db.app, name="db")
 app.add_typer(operators.dead_letters_app, name="dead-letters")
 app.add_typer(operators.destinations_app, name="destinations")
+app.add_typer(tracking.evidence_app, name="evidence")
+app.command("track")(tracking.track)
+app.command("stuck")(tracking.stuck)
 app.command("doctor")(doctor.doctor)
 
 
