@@ -73,12 +73,6 @@ class DeliveryContext:
     clock: Clock = utc_now
 
 
-@dataclass(frozen=True, slots=True)
-class _Arrived:
-    record: DeliveryRecord
-    arrival: Arrival
-
-
 class DeliveryWorker:
     """A `BatchHandler` for the deliveries topic (see routing.worker_loop)."""
 
@@ -102,7 +96,7 @@ class DeliveryWorker:
     async def handle(self, consumer: AIOKafkaConsumer, records: Records) -> None:
         batch = Batch()
         await self._refresh_pauses()
-        arrivals: list[_Arrived] = []
+        arrivals: list[DeliveryRecord] = []
         for tp, items in records.items():
             for item in items:
                 await self._one(item, batch, arrivals)
@@ -112,7 +106,7 @@ class DeliveryWorker:
         await commit(self._producer, batch, self._group_id)
 
     async def _one(
-        self, item: ConsumerRecord[bytes, bytes], batch: Batch, arrivals: list[_Arrived]
+        self, item: ConsumerRecord[bytes, bytes], batch: Batch, arrivals: list[DeliveryRecord]
     ) -> None:
         context = self._context
         origin = Origin(item.topic, item.partition, item.offset)
@@ -141,7 +135,7 @@ class DeliveryWorker:
             elif record.recipient_code in self._paused:
                 self._park(value, history, batch, record)
             elif destination.mode is DeliveryMode.PULL:
-                arrivals.append(_Arrived(record, await self._arrival(record)))
+                arrivals.append(record)
             else:
                 refused = await self._push(record, destination)
                 if refused is None:
@@ -149,33 +143,46 @@ class DeliveryWorker:
                 else:
                     self._failed(record, value, history, refused, origin, batch)
 
-    async def _arrival(self, record: DeliveryRecord) -> Arrival:
-        """The inbox row for a pulled record; inline bytes go to the payload store first."""
-        packet = record.packet
-        if isinstance(packet, InlinePacket):
-            ref = await self._context.payloads.put(packet.data)
-        else:
-            ref = PayloadRef.from_uri(packet.uri, packet.size)
-        return Arrival(
-            recipient_code=record.recipient_code,
-            message_id=record.message_id,
-            kind=record.kind,
-            sender_code=record.sender_code,
-            document_id=record.document_id,
-            packet_sha256=ref.sha256,
-            packet_size=ref.size,
-            addressed_to=record.redirected_from,
-        )
-
-    async def _land(self, arrivals: Sequence[_Arrived], batch: Batch) -> None:
-        """Insert the batch's pulled packets in one database transaction."""
-        async with self._context.sessions.begin() as session:
-            for arrived in arrivals:
-                await self._context.inbox.receive(
-                    session, arrived.arrival, at=self._context.clock()
+    async def _land(self, arrivals: Sequence[DeliveryRecord], batch: Batch) -> None:
+        """Put the batch's pulled packets in their inboxes, in one database transaction: small
+        inline packets are stored with their inbox rows, large ones were stored beforehand."""
+        context = self._context
+        payloads = context.payloads
+        large = {
+            id(record): await payloads.put(record.packet.data)
+            for record in arrivals
+            if isinstance(record.packet, InlinePacket)
+            and len(record.packet.data) > payloads.chunk_size
+        }
+        small = [
+            record.packet.data
+            for record in arrivals
+            if isinstance(record.packet, InlinePacket) and id(record) not in large
+        ]
+        async with context.sessions.begin() as session:
+            stored = iter(await payloads.put_small(session, small))
+            landed: list[Arrival] = []
+            for record in arrivals:
+                packet = record.packet
+                if not isinstance(packet, InlinePacket):
+                    ref = PayloadRef.from_uri(packet.uri, packet.size)
+                else:
+                    ref = large.get(id(record)) or next(stored)
+                landed.append(
+                    Arrival(
+                        recipient_code=record.recipient_code,
+                        message_id=record.message_id,
+                        kind=record.kind,
+                        sender_code=record.sender_code,
+                        document_id=record.document_id,
+                        packet_sha256=ref.sha256,
+                        packet_size=ref.size,
+                        addressed_to=record.redirected_from,
+                    )
                 )
-        for arrived in arrivals:
-            self._event(batch, arrived.record, TrackingEventType.DELIVERED)
+            await context.inbox.receive_many(session, landed, at=context.clock())
+        for record in arrivals:
+            self._event(batch, record, TrackingEventType.DELIVERED)
 
     async def _push(self, record: DeliveryRecord, destination: Destination) -> Failure | None:
         context = self._context

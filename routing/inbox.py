@@ -135,18 +135,23 @@ class Inbox:
     ) -> bool:
         """Put `arrival` in its recipient's inbox; False if it was there already."""
         statement = insert_once(session, inbox, "recipient_code", "message_id").values(
-            recipient_code=arrival.recipient_code,
-            message_id=str(arrival.message_id),
-            kind=arrival.kind.value,
-            sender_code=arrival.sender_code,
-            document_id=arrival.document_id,
-            addressed_to=arrival.addressed_to,
-            packet_sha256=arrival.packet_sha256,
-            packet_size=arrival.packet_size,
-            received_at=at or datetime.now(UTC),
+            _row(arrival, at or datetime.now(UTC))
         )
         result = await session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
+
+    async def receive_many(
+        self, session: AsyncSession, arrivals: Sequence[Arrival], *, at: datetime | None = None
+    ) -> None:
+        """Put several arrivals in their inboxes in one statement; those already there are left
+        as they are (a re-delivered batch)."""
+        if not arrivals:
+            return
+        when = at or datetime.now(UTC)
+        await session.execute(
+            insert_once(session, inbox, "recipient_code", "message_id"),
+            [_row(arrival, when) for arrival in arrivals],
+        )
 
     async def list(
         self,
@@ -249,6 +254,20 @@ class Inbox:
 
 def _same_ack(ack: Ack | None) -> ColumnElement[bool]:
     return inbox.c.ack.is_(None) if ack is None else inbox.c.ack == ack.value
+
+
+def _row(arrival: Arrival, at: datetime) -> dict[str, object]:
+    return {
+        "recipient_code": arrival.recipient_code,
+        "message_id": str(arrival.message_id),
+        "kind": arrival.kind.value,
+        "sender_code": arrival.sender_code,
+        "document_id": arrival.document_id,
+        "addressed_to": arrival.addressed_to,
+        "packet_sha256": arrival.packet_sha256,
+        "packet_size": arrival.packet_size,
+        "received_at": at,
+    }
 
 
 def _unfinished() -> ColumnElement[bool]:

@@ -84,7 +84,7 @@ async def _run(
         return
     consumer = make_consumer(
         bootstrap, layout.deliveries.name, group_id=group, client_id=client_id,
-        max_poll_records=100,
+        max_poll_records=500,
     )  # fmt: skip
     deliver = DeliveryWorker(context, producer, group)
     await run_worker(consumer, deliver, stop, poll_ms=poll_ms, name=role.value)

@@ -25,7 +25,8 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def insert_once(session: AsyncSession, table: Table, *conflict_columns: str) -> Insert:
-    """An INSERT that does nothing when a row with the same `conflict_columns` exists.
+    """An INSERT that does nothing when a row with the same `conflict_columns` exists (with no
+    columns named: when it would break any unique constraint).
 
     The database decides, atomically, which of two concurrent writers (two workers handed the
     same Kafka record, a retry racing its original) wins: the loser's statement inserts nothing
@@ -33,9 +34,11 @@ def insert_once(session: AsyncSession, table: Table, *conflict_columns: str) -> 
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+        return postgresql.insert(table).on_conflict_do_nothing(
+            index_elements=conflict_columns or None
+        )
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict_columns or None)
     raise NotImplementedError(f"the node supports SQLite and PostgreSQL, not {dialect}")
 
 
