@@ -57,7 +57,7 @@ def make_consumer(
         isolation_level="read_committed",
         max_poll_records=max_poll_records,
         fetch_max_bytes=MAX_REQUEST_BYTES * 4,
-        max_partition_fetch_bytes=MAX_REQUEST_BYTES,
+        max_partition_fetch_bytes=MAX_REQUEST_BYTES * 4,
     )
 
 
