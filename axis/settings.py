@@ -143,6 +143,11 @@ class Settings(BaseSettings):
     push_timeout: float = Field(
         default=30.0, gt=0, description="Seconds a push endpoint has to answer."
     )
+    signature_legacy_sha1: bool = Field(
+        default=False,
+        description="Accept packets signed with rsa-sha1 / sha1 digests (old senders). Off: "
+        "such packets are refused with SIGNATURE_ALGORITHM_FORBIDDEN.",
+    )
 
     @field_validator("retry_delays")
     @classmethod

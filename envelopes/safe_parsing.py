@@ -106,6 +106,20 @@ def scan(data: bytes, limits: Limits) -> ScannedPacket:
     return ScannedPacket(root=root, contents=target.contents, findings=target.findings)
 
 
+def safe_parser() -> etree.XMLParser:
+    """A parser with the same switches as `scan` (no entities, no DTD, no network) that builds
+    the packet's own tree. Use it only on bytes `scan` has accepted: it does not bound sizes."""
+    return etree.XMLParser(**_PARSER_OPTIONS)
+
+
+def parse_tree(data: bytes, limits: Limits) -> etree._Element:
+    """The packet's own tree, namespaces, prefixes and whitespace as written (what a signature
+    covers), after `scan` has refused anything hostile in `data`."""
+    scan(data, limits)
+    root: etree._Element = etree.fromstring(data, safe_parser())
+    return root
+
+
 def element_lines(data: bytes, indexes: set[int]) -> dict[int, int]:
     """Source line of the elements at these document-order indexes (0 = root).
 

@@ -1,0 +1,103 @@
+"""Signing a packet: enveloped XML-DSig over the whole packet, placed at the end of edXMLHeader.
+
+The signature is `Reference URI=""` with the enveloped-signature transform and exclusive c14n,
+RSA-SHA256 for RSA keys and ECDSA-SHA256 for P-256 keys, and KeyInfo carries the certificate
+(then any intermediates). signxml builds it; the node only decides where it goes and what goes
+in. The bytes returned are final: whitespace inside the packet is signed, so they must be sent
+as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from lxml import etree
+from signxml.algorithms import DigestAlgorithm, SignatureConstructionMethod, SignatureMethod
+from signxml.exceptions import InvalidInput
+from signxml.signer import XMLSigner
+
+from envelopes.namespaces import XMLDSIG_NS
+from envelopes.parsing import DEFAULT_LIMITS, Limits, parse_packet
+from envelopes.safe_parsing import safe_parser
+from signing.algorithms import EXCLUSIVE_C14N
+from signing.certificates import PrivateKey
+from signing.errors import SignatureCode, SignatureError
+
+MIN_RSA_BITS = 2048
+
+
+def sign_packet(
+    data: bytes,
+    key: PrivateKey,
+    certificate: x509.Certificate,
+    *,
+    chain: Sequence[x509.Certificate] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> bytes:
+    """`data` (a valid, unsigned packet) signed with `key`, whose certificate is `certificate`.
+
+    Raises `EnvelopeError` when the packet is invalid and `SignatureError` when it is already
+    signed or the key does not suit.
+    """
+    packet = parse_packet(data, limits)
+    if packet.signature_present:
+        raise SignatureError(
+            SignatureCode.ALREADY_SIGNED,
+            "The packet already carries a Signature; a packet is signed once, by its sending "
+            "agency. Sign the unsigned packet.",
+        )
+    method = _method_for(key, certificate)
+    root = etree.fromstring(data, safe_parser())
+    header = root.find("./{*}edXMLEnvelope/{*}edXMLHeader")
+    if header is None:  # parse_packet has checked the structure; never reached
+        raise ValueError("the packet has no edXMLEnvelope/edXMLHeader")
+    _append_placeholder(header)
+    signer = XMLSigner(
+        method=SignatureConstructionMethod.enveloped,
+        signature_algorithm=method,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=EXCLUSIVE_C14N,
+    )
+    try:
+        signed = signer.sign(root, key=key, cert=[certificate, *chain])
+    except InvalidInput as error:  # pragma: no cover - the inputs are checked above
+        raise SignatureError(SignatureCode.KEY_UNSUITABLE, str(error)) from None
+    result: bytes = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+    return result
+
+
+def _method_for(key: PrivateKey, certificate: x509.Certificate) -> SignatureMethod:
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    if key.public_key().public_bytes(der, public) != certificate.public_key().public_bytes(
+        der, public
+    ):
+        raise SignatureError(
+            SignatureCode.KEY_UNSUITABLE,
+            "The private key does not belong to the certificate; give the key the certificate "
+            "was issued for.",
+        )
+    if isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise SignatureError(
+                SignatureCode.KEY_UNSUITABLE,
+                f"The RSA key has {key.key_size} bits; at least {MIN_RSA_BITS} are required.",
+            )
+        return SignatureMethod.RSA_SHA256
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        return SignatureMethod.ECDSA_SHA256
+    raise SignatureError(
+        SignatureCode.KEY_UNSUITABLE,
+        f"Packets are signed with RSA or ECDSA P-256 keys, not {type(key).__name__} "
+        f"({getattr(getattr(key, 'curve', None), 'name', '')}).",
+    )
+
+
+def _append_placeholder(header: etree._Element) -> None:
+    """Where signxml puts the signature: last in edXMLHeader. Nothing else is touched (not even
+    indentation), so the packet's bytes without the Signature are the bytes that were given."""
+    placeholder = etree.SubElement(header, f"{{{XMLDSIG_NS}}}Signature", nsmap={"ds": XMLDSIG_NS})
+    placeholder.set("Id", "placeholder")

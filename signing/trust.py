@@ -1,0 +1,228 @@
+"""The trust store: which certificate may sign for which organization code, and when.
+
+Three kinds of fact, all time-aware so that a packet is judged as of the time it was signed:
+- *authorities*: the certificate authorities (the Government CA and its sub-CAs) whose
+  certificates the node accepts at all;
+- *authorizations*: certificate X may sign for code C from T1 to T2. During a rotation the old
+  and the new certificate of an agency are both authorized for overlapping windows;
+- *revocations*: the serial number S is revoked from time R on (a packet verified as of a time
+  before R, for example when an old delivery is proven, still holds).
+
+The store is a plain value: built from the database or from PEM files at the edges, consulted
+here without I/O. Authorization comes only from the store, never from what a certificate's
+subject says about itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography import x509
+
+from signing.certificates import CertificateFacts, facts, fingerprint, is_issued_by, serial_hex
+from signing.errors import SignatureCode, SignatureError
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """Certificate `certificate` may sign for `code` from `not_before` to `not_after`."""
+
+    code: str
+    certificate: x509.Certificate
+    not_before: datetime
+    not_after: datetime
+
+    @classmethod
+    def for_certificate(
+        cls,
+        code: str,
+        certificate: x509.Certificate,
+        *,
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+    ) -> Authorization:
+        """The window defaults to the certificate's own validity and never exceeds it."""
+        start = certificate.not_valid_before_utc
+        end = certificate.not_valid_after_utc
+        return cls(
+            code=code,
+            certificate=certificate,
+            not_before=max(start, not_before) if not_before is not None else start,
+            not_after=min(end, not_after) if not_after is not None else end,
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.certificate)
+
+    def covers(self, at: datetime) -> bool:
+        return self.not_before <= at <= self.not_after
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """Serial number `serial` (lower-case hex) is revoked from `revoked_at` on."""
+
+    serial: str
+    revoked_at: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """Who signed a packet, as the trust store vouches for it."""
+
+    code: str
+    """The organization code the certificate is authorized for, and the packet's From."""
+    certificate: x509.Certificate
+    authority: x509.Certificate
+    """The certificate authority that issued it."""
+
+    @property
+    def facts(self) -> CertificateFacts:
+        return facts(self.certificate)
+
+    @property
+    def subject(self) -> str:
+        return self.certificate.subject.rfc4514_string()
+
+
+@dataclass(slots=True)
+class TrustStore:
+    authorities: tuple[x509.Certificate, ...] = ()
+    authorizations: tuple[Authorization, ...] = ()
+    revocations: tuple[Revocation, ...] = ()
+    _by_fingerprint: dict[str, list[Authorization]] = field(init=False, repr=False)
+    _revoked: dict[str, Revocation] = field(init=False, repr=False)
+    _issuers: dict[str, x509.Certificate | None] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_fingerprint: dict[str, list[Authorization]] = defaultdict(list)
+        for authorization in self.authorizations:
+            by_fingerprint[authorization.fingerprint].append(authorization)
+        self._by_fingerprint = dict(by_fingerprint)
+        self._revoked = {}
+        for revocation in sorted(self.revocations, key=lambda r: r.revoked_at, reverse=True):
+            self._revoked[revocation.serial] = revocation  # the earliest revocation wins
+        self._issuers = {}
+
+    @classmethod
+    def of(
+        cls,
+        authorities: Iterable[x509.Certificate] = (),
+        authorizations: Iterable[Authorization] = (),
+        revocations: Iterable[Revocation] = (),
+    ) -> TrustStore:
+        return cls(tuple(authorities), tuple(authorizations), tuple(revocations))
+
+    # -- questions ------------------------------------------------------------------------
+
+    def issuer_of(self, certificate: x509.Certificate) -> x509.Certificate | None:
+        """The store's authority that issued `certificate`, if any (the answer is cached: a
+        signature check per packet would otherwise double the cost of verifying)."""
+        key = fingerprint(certificate)
+        if key not in self._issuers:
+            self._issuers[key] = next(
+                (a for a in self.authorities if is_issued_by(certificate, a)), None
+            )
+        return self._issuers[key]
+
+    def codes_for(self, certificate: x509.Certificate) -> list[str]:
+        """The codes the certificate is authorized for, at any time."""
+        return sorted({a.code for a in self._by_fingerprint.get(fingerprint(certificate), ())})
+
+    def revocation(self, serial: str) -> Revocation | None:
+        return self._revoked.get(serial)
+
+    def signer(self, certificate: x509.Certificate, code: str, *, at: datetime) -> Signer:
+        """The signer of a packet From `code`, signed with `certificate` at `at`; raises
+        `SignatureError` with the reason the store does not vouch for it."""
+        if at.tzinfo is None:
+            raise ValueError("the signing time must be time-zone aware")
+        described = _describe(certificate)
+        granted = self._by_fingerprint.get(fingerprint(certificate))
+        if not granted:
+            raise SignatureError(
+                SignatureCode.CERT_UNKNOWN,
+                f"The certificate {described} is not in this node's trust store, so it may not "
+                "sign for any organization code. The agency must register it with the operator "
+                "(axis trust add CODE CERT.pem).",
+            )
+        authority = self.issuer_of(certificate)
+        if authority is None:
+            raise SignatureError(
+                SignatureCode.ISSUER_UNTRUSTED,
+                f"The certificate {described} was not issued by a certificate authority this "
+                f"node trusts (its issuer is {certificate.issuer.rfc4514_string()}).",
+            )
+        self._check_revoked(certificate, described, at)
+        _check_window(
+            f"The certificate {described}",
+            certificate.not_valid_before_utc,
+            certificate.not_valid_after_utc,
+            at,
+        )
+        _check_window(
+            f"The certificate authority {authority.subject.rfc4514_string()}",
+            authority.not_valid_before_utc,
+            authority.not_valid_after_utc,
+            at,
+        )
+        for_code = [a for a in granted if a.code == code]
+        if not for_code:
+            codes = ", ".join(sorted({a.code for a in granted}))
+            raise SignatureError(
+                SignatureCode.NOT_AUTHORIZED,
+                f"The certificate {described} may sign for {codes}, not for {code} (the "
+                "packet's From). A packet must be signed with its sending agency's own "
+                "certificate.",
+            )
+        if not any(a.covers(at) for a in for_code):
+            nearest = min(for_code, key=lambda a: _distance(a, at))
+            _check_window(
+                f"The authorization of certificate {described} for {code}",
+                nearest.not_before,
+                nearest.not_after,
+                at,
+            )
+        return Signer(code=code, certificate=certificate, authority=authority)
+
+    def _check_revoked(self, certificate: x509.Certificate, described: str, at: datetime) -> None:
+        revocation = self._revoked.get(serial_hex(certificate.serial_number))
+        if revocation is not None and at >= revocation.revoked_at:
+            because = f" ({revocation.reason})" if revocation.reason else ""
+            raise SignatureError(
+                SignatureCode.CERT_REVOKED,
+                f"The certificate {described} was revoked on "
+                f"{revocation.revoked_at.isoformat()}{because}; the agency must sign with its "
+                "new certificate.",
+            )
+
+
+def _describe(certificate: x509.Certificate) -> str:
+    return (
+        f"{certificate.subject.rfc4514_string()} (serial {serial_hex(certificate.serial_number)})"
+    )
+
+
+def _check_window(what: str, start: datetime, end: datetime, at: datetime) -> None:
+    if at < start:
+        raise SignatureError(
+            SignatureCode.CERT_NOT_YET_VALID,
+            f"{what} is valid from {start.isoformat()}, after the signing time {at.isoformat()}.",
+        )
+    if at > end:
+        raise SignatureError(
+            SignatureCode.CERT_EXPIRED,
+            f"{what} was valid until {end.isoformat()}, before the signing time "
+            f"{at.isoformat()}; the agency must sign with a current certificate.",
+        )
+
+
+def _distance(authorization: Authorization, at: datetime) -> float:
+    if at < authorization.not_before:
+        return (authorization.not_before - at).total_seconds()
+    return (at - authorization.not_after).total_seconds()
