@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-import axis.audit  # noqa: F401  (registers its tables on axis.db.metadata)
+import axis.audit
+import axis.trust_tables  # noqa: F401  (register their tables on axis.db.metadata)
 import routing.dead_letters
 import routing.destinations
 import routing.inbox

@@ -142,31 +142,33 @@ class TrustStore:
         `SignatureError` with the reason the store does not vouch for it."""
         if at.tzinfo is None:
             raise ValueError("the signing time must be time-zone aware")
-        described = _describe(certificate)
         granted = self._by_fingerprint.get(fingerprint(certificate))
         if not granted:
             raise SignatureError(
                 SignatureCode.CERT_UNKNOWN,
-                f"The certificate {described} is not in this node's trust store, so it may not "
-                "sign for any organization code. The agency must register it with the operator "
-                "(axis trust add CODE CERT.pem).",
+                f"The certificate {_describe(certificate)} is not in this node's trust store, so "
+                "it may not sign for any organization code. The agency must register it with the "
+                "operator (axis trust add CODE CERT.pem).",
             )
         authority = self.issuer_of(certificate)
         if authority is None:
             raise SignatureError(
                 SignatureCode.ISSUER_UNTRUSTED,
-                f"The certificate {described} was not issued by a certificate authority this "
-                f"node trusts (its issuer is {certificate.issuer.rfc4514_string()}).",
+                f"The certificate {_describe(certificate)} was not issued by a certificate "
+                "authority this node trusts (its issuer is "
+                f"{certificate.issuer.rfc4514_string()}).",
             )
-        self._check_revoked(certificate, described, at)
+        self._check_revoked(certificate, at)
         _check_window(
-            f"The certificate {described}",
+            "The certificate",
+            certificate,
             certificate.not_valid_before_utc,
             certificate.not_valid_after_utc,
             at,
         )
         _check_window(
-            f"The certificate authority {authority.subject.rfc4514_string()}",
+            "The certificate authority",
+            authority,
             authority.not_valid_before_utc,
             authority.not_valid_after_utc,
             at,
@@ -176,27 +178,28 @@ class TrustStore:
             codes = ", ".join(sorted({a.code for a in granted}))
             raise SignatureError(
                 SignatureCode.NOT_AUTHORIZED,
-                f"The certificate {described} may sign for {codes}, not for {code} (the "
-                "packet's From). A packet must be signed with its sending agency's own "
+                f"The certificate {_describe(certificate)} may sign for {codes}, not for {code} "
+                "(the packet's From). A packet must be signed with its sending agency's own "
                 "certificate.",
             )
         if not any(a.covers(at) for a in for_code):
             nearest = min(for_code, key=lambda a: _distance(a, at))
             _check_window(
-                f"The authorization of certificate {described} for {code}",
+                f"The authorization for {code} of the certificate",
+                certificate,
                 nearest.not_before,
                 nearest.not_after,
                 at,
             )
         return Signer(code=code, certificate=certificate, authority=authority)
 
-    def _check_revoked(self, certificate: x509.Certificate, described: str, at: datetime) -> None:
+    def _check_revoked(self, certificate: x509.Certificate, at: datetime) -> None:
         revocation = self._revoked.get(serial_hex(certificate.serial_number))
         if revocation is not None and at >= revocation.revoked_at:
             because = f" ({revocation.reason})" if revocation.reason else ""
             raise SignatureError(
                 SignatureCode.CERT_REVOKED,
-                f"The certificate {described} was revoked on "
+                f"The certificate {_describe(certificate)} was revoked on "
                 f"{revocation.revoked_at.isoformat()}{because}; the agency must sign with its "
                 "new certificate.",
             )
@@ -208,17 +211,21 @@ def _describe(certificate: x509.Certificate) -> str:
     )
 
 
-def _check_window(what: str, start: datetime, end: datetime, at: datetime) -> None:
+def _check_window(
+    what: str, certificate: x509.Certificate, start: datetime, end: datetime, at: datetime
+) -> None:
+    """Refuse `at` outside [start, end]; the sentence (built only then) names `certificate`."""
     if at < start:
         raise SignatureError(
             SignatureCode.CERT_NOT_YET_VALID,
-            f"{what} is valid from {start.isoformat()}, after the signing time {at.isoformat()}.",
+            f"{what} {_describe(certificate)} is valid from {start.isoformat()}, after the "
+            f"signing time {at.isoformat()}.",
         )
     if at > end:
         raise SignatureError(
             SignatureCode.CERT_EXPIRED,
-            f"{what} was valid until {end.isoformat()}, before the signing time "
-            f"{at.isoformat()}; the agency must sign with a current certificate.",
+            f"{what} {_describe(certificate)} was valid until {end.isoformat()}, before the "
+            f"signing time {at.isoformat()}; the agency must sign with a current certificate.",
         )
 
 

@@ -5,7 +5,7 @@
     DIR/*.key         private keys: ignored here
 
 A directory is enough for `axis verify --trust DIR` and for tests; a node keeps its trust store
-in its database (`trust_repository`), which `axis trust import DIR` fills from such a directory.
+in its database (`axis.trust_repository`), which `axis trust import DIR` fills from a directory.
 """
 
 from __future__ import annotations

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
-import socket
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from axis.cli.options import Actor, AsJson, default_actor, parse_optional_time
 from axis.db import session_factory
 from axis.operator import Operator
 from axis.settings import Settings, load_settings
@@ -29,14 +27,6 @@ destinations_app = typer.Typer(
 )
 
 T = TypeVar("T")
-Actor = Annotated[
-    str, typer.Option("--actor", help="Who does this, for the audit log (default user@host).")
-]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def default_actor() -> str:
-    return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def _with_operator(work: Callable[[Operator, Settings], Awaitable[T]]) -> T:
@@ -50,18 +40,6 @@ def _with_operator(work: Callable[[Operator, Settings], Awaitable[T]]) -> T:
             return await work(operator, settings)
 
     return asyncio.run(_run())
-
-
-def _time(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise typer.BadParameter(f"{option} must be an ISO-8601 time, got {text!r}") from error
-    if value.tzinfo is None:
-        raise typer.BadParameter(f"{option} needs a time zone, e.g. {text}+07:00")
-    return value
 
 
 def _letter_json(letter: DeadLetter) -> dict[str, object]:
@@ -88,9 +66,13 @@ def list_dead_letters(
     as_json: AsJson = False,
 ) -> None:
     """List dead letters, oldest first."""
-    query = DeadLetterQuery(recipient_code=recipient, since=_time(since, "--since"),
-                            until=_time(until, "--until"), include_replayed=replayed,
-                            limit=limit)  # fmt: skip
+    query = DeadLetterQuery(
+        recipient_code=recipient,
+        since=parse_optional_time(since, "--since"),
+        until=parse_optional_time(until, "--until"),
+        include_replayed=replayed,
+        limit=limit,
+    )
 
     async def work(operator: Operator, _: Settings) -> list[DeadLetter]:
         return await operator.dead_letters(query)
@@ -144,8 +126,12 @@ def replay_dead_letters(
     """Send dead letters back to delivery, by id or by recipient and time window (audited)."""
     if not ids and recipient is None and since is None and until is None:
         raise typer.BadParameter("name dead letter ids, or --recipient and/or --since/--until")
-    query = DeadLetterQuery(recipient_code=recipient, since=_time(since, "--since"),
-                            until=_time(until, "--until"), limit=10_000)  # fmt: skip
+    query = DeadLetterQuery(
+        recipient_code=recipient,
+        since=parse_optional_time(since, "--since"),
+        until=parse_optional_time(until, "--until"),
+        limit=10_000,
+    )
     who = actor or default_actor()
 
     async def work(operator: Operator, settings: Settings) -> int:

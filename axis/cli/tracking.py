@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axis.cli.options import AsJson
 from axis.db import session_factory
 from axis.settings import load_settings
 from axis.wiring import database
@@ -23,7 +24,6 @@ from routing.tracking import DeliveryView, MessageInfo, TimelineEntry, TrackingS
 evidence_app = typer.Typer(help="The tamper-evident log: verify it, prove a message.",
                            no_args_is_help=True)  # fmt: skip
 T = TypeVar("T")
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import _free_port_pair
+from tests.support.cli import run_axis as axis
 
 pytestmark = pytest.mark.integration
-
-
-def axis(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "axis.cli.main", *args],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
 
 
 def test_broker_lifecycle_and_doctor(tmp_path: Path) -> None:

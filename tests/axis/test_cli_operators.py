@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,15 +19,9 @@ from routing.headers import History, Origin
 from routing.retry import Failure, FailureClass
 from routing.topics import TopicLayout, ensure_topics
 from tests.support.bus import delivery
+from tests.support.cli import run_axis as axis
 
 pytestmark = pytest.mark.integration
-
-
-def axis(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "axis.cli.main", *args],
-        env=env, capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
 
 
 @pytest.fixture
