@@ -64,16 +64,20 @@ INLINE_LIMIT = 512 * 1024
 # --- what the service needs from signing and the registry ---------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Verified:
-    """A packet whose signature holds, read from the signed content only."""
+class Verified(Protocol):
+    """A packet whose signature holds, read from the signed content only
+    (`signing.verification.VerifiedPacket` is one)."""
 
-    packet: Packet
-    signer_code: str
-    signer_subject: str = ""
+    @property
+    def packet(self) -> Packet: ...
+
+    @property
+    def signer_code(self) -> str: ...
 
 
 class PacketVerifier(Protocol):
+    """What checks a packet's signature (`signing.verification.PacketVerifier` in a node)."""
+
     def verify(self, data: bytes, *, at: datetime) -> Verified:
         """The verified packet; raises an exception with a `code` when it is refused."""
 

@@ -24,6 +24,7 @@ from axis.broker.cluster import LocalCluster
 from axis.broker.layout import ClusterLayout
 from axis.db import make_engine
 from axis.settings import DEFAULT_KAFKA_VERSION, default_cache_dir
+from tests.support.pki import Pki, build_pki
 from tests.support.postgres import TestPostgres, free_port
 
 
@@ -123,3 +124,9 @@ def db_engine(request: pytest.FixtureRequest) -> AsyncEngine:
     fixture = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
     engine: AsyncEngine = request.getfixturevalue(fixture)
     return engine
+
+
+@pytest.fixture(scope="session")
+def pki() -> Pki:
+    """The session's test PKI (key generation is the slow part, so it is done once)."""
+    return build_pki()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -14,11 +15,13 @@ from envelopes.model import StatusPacket
 from envelopes.parsing import parse_packet
 from envelopes.records import RecordKind
 from routing.bus import make_producer
+from routing.clock import Clock, utc_now
 from routing.inbox import Inbox
 from routing.lifecycle import Phase
 from routing.payloads import PayloadRef
 from routing.sender import TransactionalSender
 from routing.submission import (
+    PacketVerifier,
     RouteOutcome,
     SubmissionContext,
     SubmissionRefused,
@@ -27,6 +30,7 @@ from routing.submission import (
 from routing.tracking import TrackingStore
 from tests.support.bus import Bus, eventually
 from tests.support.packets import document, status
+from tests.support.pki import NOW, Pki, signed
 from tests.support.routing_doubles import FromIsSigner, TableResolver
 
 pytestmark = pytest.mark.integration
@@ -47,8 +51,10 @@ class Node:
             return list(await Inbox().list(session, [code], kind=kind))
 
 
-@pytest.fixture
-async def node(bus: Bus, workers: asyncio.Event) -> AsyncIterator[Node]:
+@asynccontextmanager
+async def submitting(
+    bus: Bus, verifier: PacketVerifier, clock: Clock = utc_now
+) -> AsyncIterator[Node]:
     resolver = TableResolver(active={G22, H53, H41, H49}, redirects={H39: (H49,)})
     producer = make_producer(
         bus.bootstrap, client_id="submit", transactional_id=bus.layout.prefix + "submit"
@@ -56,11 +62,49 @@ async def node(bus: Bus, workers: asyncio.Event) -> AsyncIterator[Node]:
     sender = TransactionalSender(producer)
     await sender.start()
     context = SubmissionContext(
-        sessions=bus.sessions, payloads=bus.context.payloads, verifier=FromIsSigner(),
-        resolver=resolver, sender=sender, layout=bus.layout, node_id="test-node",
+        sessions=bus.sessions, payloads=bus.context.payloads, verifier=verifier,
+        resolver=resolver, sender=sender, layout=bus.layout, node_id="test-node", clock=clock,
     )  # fmt: skip
-    yield Node(bus, SubmissionService(context))
-    await sender.stop()
+    try:
+        yield Node(bus, SubmissionService(context))
+    finally:
+        await sender.stop()
+
+
+@pytest.fixture
+async def node(bus: Bus, workers: asyncio.Event) -> AsyncIterator[Node]:
+    async with submitting(bus, FromIsSigner()) as running:
+        yield running
+
+
+async def test_signatures_are_verified_by_the_signing_package_before_routing(
+    bus: Bus, workers: asyncio.Event, pki: Pki
+) -> None:
+    async with submitting(bus, pki.verifier(), clock=lambda: NOW) as node:
+        data = signed(document(G22, [H53], 40), pki.g22)
+        result = await node.service.submit(data, caller_codes=frozenset({G22}))
+        assert [o.outcome for o in result.recipients] == [RouteOutcome.ROUTED]
+
+        async def landed() -> bool:
+            return len(await node.inbox(H53)) == 1
+
+        await eventually(landed, what="the signed packet in H53's inbox")
+        async with node.bus.sessions() as session:
+            (row,) = await Inbox().list(session, [H53])
+        delivered = await node.bus.context.payloads.read(
+            PayloadRef(row.packet_sha256, row.packet_size)
+        )
+        assert delivered == data  # the signed bytes travel untouched
+
+        tampered = signed(document(G22, [H53], 41), pki.g22).replace(b"CV-TEST", b"CV-GIA", 1)
+        with pytest.raises(SubmissionRefused) as refused:
+            await node.service.submit(tampered, caller_codes=frozenset({G22}))
+        assert refused.value.code == "SIGNATURE_DIGEST_MISMATCH"
+
+        forged = signed(document(G22, [H53], 42), pki.h41)  # H41's certificate, G22's From
+        with pytest.raises(SubmissionRefused) as refused:
+            await node.service.submit(forged, caller_codes=frozenset({G22}))
+        assert refused.value.code == "SIGNATURE_NOT_AUTHORIZED"
 
 
 async def test_fan_out_with_a_redirect_and_a_rejection_answered_by_a_02(node: Node) -> None:

@@ -9,16 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from envelopes.model import Packet
 from envelopes.parsing import parse_packet
-from routing.submission import Route, RouteOutcome, Verified
+from routing.submission import Route, RouteOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class Unsigned:
+    packet: Packet
+    signer_code: str
 
 
 class FromIsSigner:
     """Parses safely and takes the packet's From as the signer (no signature involved)."""
 
-    def verify(self, data: bytes, *, at: datetime) -> Verified:
+    def verify(self, data: bytes, *, at: datetime) -> Unsigned:
         packet = parse_packet(data)
-        return Verified(packet, packet.sender_code, f"CN={packet.sender_code}")
+        return Unsigned(packet, packet.sender_code)
 
 
 @dataclass
