@@ -19,7 +19,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axis.trust_tables import trust_authorities, trust_authorizations, trust_revocations
-from signing.certificates import CertificateFacts, facts, is_issued_by, parse_serial, pem
+from signing.certificates import (
+    CertificateFacts,
+    describe,
+    facts,
+    is_issued_by,
+    parse_serial,
+    pem,
+)
 from signing.dev_pki import check_code
 from signing.errors import TrustError
 from signing.trust import Authorization, Revocation, TrustStore
@@ -98,7 +105,7 @@ class TrustRepository:
         if not is_authority(certificate):
             raise TrustError(
                 "TRUST_NOT_AN_AUTHORITY",
-                f"The certificate {_describe(certificate)} is not a certificate authority (its "
+                f"The certificate {describe(certificate)} is not a certificate authority (its "
                 "BasicConstraints does not say CA:TRUE), so it cannot be trusted as one; to let "
                 "an agency sign with it, authorize it for its code (axis trust add CODE "
                 "CERT.pem) after adding the CA that issued it.",
@@ -156,7 +163,7 @@ class TrustRepository:
             _check_time(not_before, "The start of the authorization (not before)")
         if not_after is not None:
             _check_time(not_after, "The end of the authorization (not after)")
-        described = _describe(certificate)
+        described = describe(certificate)
         if is_authority(certificate):
             raise TrustError(
                 "TRUST_NOT_A_SIGNING_CERTIFICATE",
@@ -381,8 +388,3 @@ def _check_actor(actor: str) -> None:
             f"{actor!r} cannot name who made the change: give a name of 1 to {_MAX_ACTOR} "
             "characters (for example user@host).",
         )
-
-
-def _describe(certificate: x509.Certificate) -> str:
-    described = facts(certificate)
-    return f"{described.subject} (serial {described.serial})"

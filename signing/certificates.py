@@ -77,6 +77,13 @@ def parse_serial(text: str) -> str:
         ) from None
 
 
+def describe(certificate: x509.Certificate) -> str:
+    """How a sentence names a certificate: its subject and serial number."""
+    return (
+        f"{certificate.subject.rfc4514_string()} (serial {serial_hex(certificate.serial_number)})"
+    )
+
+
 def subject_code(certificate: x509.Certificate) -> str | None:
     values = certificate.subject.get_attributes_for_oid(ORG_CODE_ATTRIBUTE)
     if not values:

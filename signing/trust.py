@@ -22,7 +22,14 @@ from datetime import datetime
 
 from cryptography import x509
 
-from signing.certificates import CertificateFacts, facts, fingerprint, is_issued_by, serial_hex
+from signing.certificates import (
+    CertificateFacts,
+    describe,
+    facts,
+    fingerprint,
+    is_issued_by,
+    serial_hex,
+)
 from signing.errors import SignatureCode, SignatureError
 
 
@@ -146,7 +153,7 @@ class TrustStore:
         if not granted:
             raise SignatureError(
                 SignatureCode.CERT_UNKNOWN,
-                f"The certificate {_describe(certificate)} is not in this node's trust store, so "
+                f"The certificate {describe(certificate)} is not in this node's trust store, so "
                 "it may not sign for any organization code. The agency must register it with the "
                 "operator (axis trust add CODE CERT.pem).",
             )
@@ -154,7 +161,7 @@ class TrustStore:
         if authority is None:
             raise SignatureError(
                 SignatureCode.ISSUER_UNTRUSTED,
-                f"The certificate {_describe(certificate)} was not issued by a certificate "
+                f"The certificate {describe(certificate)} was not issued by a certificate "
                 "authority this node trusts (its issuer is "
                 f"{certificate.issuer.rfc4514_string()}).",
             )
@@ -178,7 +185,7 @@ class TrustStore:
             codes = ", ".join(sorted({a.code for a in granted}))
             raise SignatureError(
                 SignatureCode.NOT_AUTHORIZED,
-                f"The certificate {_describe(certificate)} may sign for {codes}, not for {code} "
+                f"The certificate {describe(certificate)} may sign for {codes}, not for {code} "
                 "(the packet's From). A packet must be signed with its sending agency's own "
                 "certificate.",
             )
@@ -199,16 +206,10 @@ class TrustStore:
             because = f" ({revocation.reason})" if revocation.reason else ""
             raise SignatureError(
                 SignatureCode.CERT_REVOKED,
-                f"The certificate {_describe(certificate)} was revoked on "
+                f"The certificate {describe(certificate)} was revoked on "
                 f"{revocation.revoked_at.isoformat()}{because}; the agency must sign with its "
                 "new certificate.",
             )
-
-
-def _describe(certificate: x509.Certificate) -> str:
-    return (
-        f"{certificate.subject.rfc4514_string()} (serial {serial_hex(certificate.serial_number)})"
-    )
 
 
 def _check_window(
@@ -218,13 +219,13 @@ def _check_window(
     if at < start:
         raise SignatureError(
             SignatureCode.CERT_NOT_YET_VALID,
-            f"{what} {_describe(certificate)} is valid from {start.isoformat()}, after the "
+            f"{what} {describe(certificate)} is valid from {start.isoformat()}, after the "
             f"signing time {at.isoformat()}.",
         )
     if at > end:
         raise SignatureError(
             SignatureCode.CERT_EXPIRED,
-            f"{what} {_describe(certificate)} was valid until {end.isoformat()}, before the "
+            f"{what} {describe(certificate)} was valid until {end.isoformat()}, before the "
             f"signing time {at.isoformat()}; the agency must sign with a current certificate.",
         )
 

@@ -13,7 +13,9 @@ import typer
 from axis.cli.options import AsJson, parse_time
 from axis.cli.trust import node_trust_store
 from axis.settings import load_settings
+from envelopes.document_id import DocumentId
 from envelopes.errors import EnvelopeError
+from envelopes.model import DocumentPacket
 from envelopes.parsing import read_packet_bytes
 from signing.algorithms import AlgorithmPolicy
 from signing.certificates import facts, load_certificate, load_certificates, load_private_key
@@ -163,9 +165,10 @@ class _Outcome:
         }
 
 
-def _document_id(verified: VerifiedPacket) -> object:
+def _document_id(verified: VerifiedPacket) -> DocumentId:
+    """The document a packet is (or, for a status, is about)."""
     packet = verified.packet
-    return getattr(packet, "document_id", None) or packet.original_document_id  # type: ignore[union-attr]
+    return packet.document_id if isinstance(packet, DocumentPacket) else packet.original_document_id
 
 
 def _fail(path: Path, error: EnvelopeError | SignatureError | TrustError) -> None:
