@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 
@@ -32,6 +33,20 @@ def _free_block(size: int) -> int:
     raise RuntimeError("no free block of ports")
 
 
+async def _replicas_once_known(admin: AIOKafkaAdminClient, topic: str) -> list[int]:
+    """The replicas of partition 0, once the broker answering has learnt the new topic.
+
+    create_topics returns when the controller has the topic; the broker asked next may answer
+    from older metadata for a moment, with no partitions yet.
+    """
+    for _ in range(100):
+        (description,) = await admin.describe_topics([topic])
+        if description["partitions"]:
+            return list(description["partitions"][0]["replicas"])
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"topic {topic} has no partitions 10 s after it was created")
+
+
 async def test_three_nodes_replicate_and_survive_one_node_down(tmp_path: Path) -> None:
     layout = ClusterLayout(root=tmp_path / "c3", host="127.0.0.1", port=_free_block(6),
                            node_count=3)  # fmt: skip
@@ -44,10 +59,10 @@ async def test_three_nodes_replicate_and_survive_one_node_down(tmp_path: Path) -
         try:
             await admin.create_topics([NewTopic("replicated", num_partitions=1,
                                                 replication_factor=3)])  # fmt: skip
-            (description,) = await admin.describe_topics(["replicated"])
+            replicas = await _replicas_once_known(admin, "replicated")
         finally:
             await admin.close()
-        assert len(description["partitions"][0]["replicas"]) == 3
+        assert len(replicas) == 3
 
         producer = AIOKafkaProducer(bootstrap_servers=layout.bootstrap, acks="all",
                                     enable_idempotence=True)  # fmt: skip
