@@ -16,6 +16,7 @@ import routing.inbox
 import routing.submission
 import routing.tracking  # noqa: F401
 from axis.db import metadata as axis_metadata
+from orgcodes.tables import metadata as registry_metadata
 from routing.evidence import metadata as evidence_metadata
 from routing.payloads import metadata as payload_metadata
 from routing.schema import metadata as routing_metadata
@@ -23,4 +24,4 @@ from routing.schema import metadata as routing_metadata
 
 def all_metadata() -> list[MetaData]:
     """The metadata of every package, in migration order."""
-    return [axis_metadata, payload_metadata, evidence_metadata, routing_metadata]
+    return [axis_metadata, payload_metadata, evidence_metadata, routing_metadata, registry_metadata]

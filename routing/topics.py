@@ -130,7 +130,8 @@ class TopicLayout:
         return self._spec(
             TopicRole.REGISTRY,
             "registry",
-            {"cleanup.policy": "compact", "retention.ms": "-1"},
+            # A change set can be large (a whole directory imported at once): 64 MiB.
+            {"cleanup.policy": "compact", "retention.ms": "-1", "max.message.bytes": "67108864"},
             partitions=1,
         )
 

@@ -49,7 +49,7 @@ def sign_packet(
             "The packet already carries a Signature; a packet is signed once, by its sending "
             "agency. Sign the unsigned packet.",
         )
-    method = _method_for(key, certificate)
+    method = signature_method_for(key, certificate)
     root = etree.fromstring(data, safe_parser())
     header = root.find("./{*}edXMLEnvelope/{*}edXMLHeader")
     if header is None:  # parse_packet has checked the structure; never reached
@@ -69,7 +69,9 @@ def sign_packet(
     return result
 
 
-def _method_for(key: PrivateKey, certificate: x509.Certificate) -> SignatureMethod:
+def signature_method_for(key: PrivateKey, certificate: x509.Certificate) -> SignatureMethod:
+    """The signature method `key` signs with, once it is known to suit (RSA >= 2048 bits or
+    ECDSA P-256, and the key of `certificate`); `KEY_UNSUITABLE` otherwise."""
     public = serialization.PublicFormat.SubjectPublicKeyInfo
     der = serialization.Encoding.DER
     if key.public_key().public_bytes(der, public) != certificate.public_key().public_bytes(

@@ -166,14 +166,14 @@ class TrustStore:
                 f"{certificate.issuer.rfc4514_string()}).",
             )
         self._check_revoked(certificate, at)
-        _check_window(
+        check_window(
             "The certificate",
             certificate,
             certificate.not_valid_before_utc,
             certificate.not_valid_after_utc,
             at,
         )
-        _check_window(
+        check_window(
             "The certificate authority",
             authority,
             authority.not_valid_before_utc,
@@ -191,7 +191,7 @@ class TrustStore:
             )
         if not any(a.covers(at) for a in for_code):
             nearest = min(for_code, key=lambda a: _distance(a, at))
-            _check_window(
+            check_window(
                 f"The authorization for {code} of the certificate",
                 certificate,
                 nearest.not_before,
@@ -212,7 +212,7 @@ class TrustStore:
             )
 
 
-def _check_window(
+def check_window(
     what: str, certificate: x509.Certificate, start: datetime, end: datetime, at: datetime
 ) -> None:
     """Refuse `at` outside [start, end]; the sentence (built only then) names `certificate`."""
