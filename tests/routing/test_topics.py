@@ -25,7 +25,11 @@ def test_every_topic_carries_the_prefix_and_retry_tiers_are_named_by_delay() -> 
 def test_registry_is_one_compacted_partition_kept_forever() -> None:
     registry = TopicLayout(prefix="p.", partitions=12).registry
     assert registry.partitions == 1
-    assert registry.configs == {"cleanup.policy": "compact", "retention.ms": "-1"}
+    assert registry.configs == {
+        "cleanup.policy": "compact",
+        "retention.ms": "-1",
+        "max.message.bytes": "67108864",
+    }
 
 
 def test_replicated_layout_asks_two_in_sync_replicas() -> None:
