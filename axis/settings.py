@@ -149,6 +149,39 @@ class Settings(BaseSettings):
         "such packets are refused with SIGNATURE_ALGORITHM_FORBIDDEN.",
     )
 
+    registry_mode: Literal["standalone", "authority", "follower"] = Field(
+        default="standalone",
+        description="standalone: change sets are applied here and go nowhere (a demo node). "
+        "authority: the Government Office's node; what is applied here is published on the "
+        "registry topic. follower: the node refuses local changes and applies what is published.",
+    )
+    registry_authority_cert: Path | None = Field(
+        default=None,
+        description="PEM file with the registry authority's certificate(s); snapshots must be "
+        "signed by one of them.",
+    )
+    registry_key: Path | None = Field(
+        default=None, description="Authority only: the private key (PEM) that signs snapshots."
+    )
+    registry_cert: Path | None = Field(
+        default=None, description="Authority only: the certificate (PEM) of registry_key."
+    )
+    registry_max_age: str = Field(
+        default="1h",
+        description="The node reports itself degraded when its registry copy was last known "
+        "current longer ago than this.",
+    )
+    registry_snapshot_source: str = Field(
+        default="",
+        description="Where a follower gets the latest signed snapshot when versions are "
+        "missing: a snapshot file, or a directory holding registry-snapshot.json.",
+    )
+    registry_snapshot_dir: Path | None = Field(
+        default=None,
+        description="Authority only: where a signed snapshot is written after each change set "
+        "(default: <data_dir>/registry when registry_key is set).",
+    )
+
     @field_validator("retry_delays")
     @classmethod
     def _delays_grow(cls, value: str) -> str:
@@ -159,11 +192,22 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("retry_horizon", "delivery_retention")
+    @field_validator("retry_horizon", "delivery_retention", "registry_max_age")
     @classmethod
     def _is_duration(cls, value: str) -> str:
         parse_duration(value, what="a duration setting")
         return value
+
+    @property
+    def registry_max_age_value(self) -> timedelta:
+        return parse_duration(self.registry_max_age, what="AXIS_REGISTRY_MAX_AGE")
+
+    @property
+    def registry_snapshot_directory(self) -> Path | None:
+        """Where the authority writes its signed snapshots, if it signs them."""
+        if self.registry_snapshot_dir is not None:
+            return self.registry_snapshot_dir
+        return self.data_dir / "registry" if self.registry_key is not None else None
 
     @property
     def retry_delay_values(self) -> tuple[timedelta, ...]:
@@ -200,6 +244,15 @@ class Settings(BaseSettings):
                 f"(Kafka topic names), got {value!r}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _registry_key_with_its_certificate(self) -> Settings:
+        if (self.registry_key is None) != (self.registry_cert is None):
+            raise ValueError(
+                "AXIS_REGISTRY_KEY and AXIS_REGISTRY_CERT go together: set both (the authority "
+                "signs snapshots) or neither"
+            )
+        return self
 
     @model_validator(mode="after")
     def _default_database_in_data_dir(self) -> Settings:

@@ -54,6 +54,9 @@ class RegistryCode(StrEnum):
     """The snapshot is signed, but not by the configured registry authority."""
     SNAPSHOT_OLDER = "SNAPSHOT_OLDER"
     """The snapshot's version is older than the registry the node already holds."""
+    NOT_AUTHORITY = "REGISTRY_NOT_AUTHORITY"
+    """A change is made on a node that follows the registry authority (or an authority-only
+    operation is asked of another node)."""
     NO_AUTHORITY = "REGISTRY_NO_AUTHORITY"
     """A snapshot must be signed or verified, but no registry authority key or certificate is
     configured."""

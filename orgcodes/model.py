@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+"""The zone the registry's dates are told in to people (effective times are stored in UTC)."""
+
+
+def local_date(moment: datetime) -> str:
+    """`moment` as a date in Vietnam (a change effective 2025-07-01T00:00+07:00 is 2025-07-01)."""
+    return f"{moment.astimezone(VIETNAM):%Y-%m-%d}"
 
 
 class UnitStatus(StrEnum):

@@ -30,7 +30,7 @@ from orgcodes.changes import (
     Update,
 )
 from orgcodes.errors import RegistryCode, RegistryError
-from orgcodes.model import DeliveryMode, UnitHistory, UnitState, UnitStatus
+from orgcodes.model import DeliveryMode, UnitHistory, UnitState, UnitStatus, local_date
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -309,7 +309,7 @@ class _Application:
         if not state.active:
             raise self._error(
                 RegistryCode.UNIT_CLOSED,
-                f"{code} ({state.name}) is closed since {state.since:%Y-%m-%d}; a closed unit "
+                f"{code} ({state.name}) is closed since {local_date(state.since)}; a closed unit "
                 "cannot be renamed, moved, merged, split or closed again",
             )
         return state

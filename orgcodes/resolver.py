@@ -18,7 +18,7 @@ from time import time
 from typing import Any, NamedTuple
 
 from orgcodes.memory import collector_paused
-from orgcodes.model import UnitState
+from orgcodes.model import UnitState, local_date
 from orgcodes.registry import Registry
 
 
@@ -83,11 +83,11 @@ class Resolution(NamedTuple):
         via = f" (reached through {' -> '.join(self.chain)})" if len(self.chain) > 1 else ""
         if self.outcome is Outcome.AMBIGUOUS:
             return (
-                f"{state.code} ({state.name}) was split on {state.since:%Y-%m-%d}{via}; address "
+                f"{state.code} ({state.name}) was split on {local_date(state.since)}{via}; address "
                 f"one of its successors: {', '.join(self.candidates)}"
             )
         return (
-            f"{state.code} ({state.name}) was closed on {state.since:%Y-%m-%d} with no "
+            f"{state.code} ({state.name}) was closed on {local_date(state.since)} with no "
             f"successor{via}"
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from axis.cli import broker, db, doctor, envelope, operators, signing, tracking, trust
+from axis.cli import broker, db, doctor, envelope, operators, registry, signing, tracking, trust
 
 app = typer.Typer(
     name="axis",
@@ -17,6 +17,7 @@ app.add_typer(envelope.app, name="envelope")
 app.add_typer(db.app, name="db")
 app.add_typer(signing.keys_app, name="keys")
 app.add_typer(trust.trust_app, name="trust")
+app.add_typer(registry.registry_app, name="registry")
 app.add_typer(operators.dead_letters_app, name="dead-letters")
 app.add_typer(operators.destinations_app, name="destinations")
 app.add_typer(tracking.evidence_app, name="evidence")

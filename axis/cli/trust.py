@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from axis import audit
 from axis.cli.options import Actor, AsJson, default_actor, parse_optional_time
 from axis.db import session_factory
-from axis.migrations.runner import current_revision, head_revision
+from axis.migrations.runner import NotMigrated, require_current
 from axis.settings import load_settings
 from axis.trust_repository import ImportCounts, TrustEntry, TrustRepository
 from axis.wiring import database
@@ -36,10 +36,6 @@ _FINGERPRINT_SHOWN = 16
 """Hex digits of a fingerprint a table shows: enough to tell certificates apart by eye."""
 
 
-class _NotMigrated(Exception):
-    """The node's database is not at the schema this code needs."""
-
-
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one transaction on the node's database; a `TrustError` rolls it back and
     ends the command with `CODE: sentence` on stderr and exit status 1."""
@@ -47,13 +43,7 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
     async def _run() -> T:
         async with database(settings) as engine:
-            # Without this, a fresh node would answer "no such table" instead of what to do.
-            current, head = await current_revision(engine), head_revision()
-            if current != head:
-                raise _NotMigrated(
-                    f"the database is at revision {current or 'none'}, the trust store needs "
-                    f"{head}; run axis db upgrade first."
-                )
+            await require_current(engine, "the trust store")
             async with session_factory(engine).begin() as session:
                 return await work(session)
 
@@ -61,7 +51,7 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return asyncio.run(_run())
     except TrustError as error:
         raise _fail(error) from error
-    except _NotMigrated as error:
+    except NotMigrated as error:
         typer.echo(f"DATABASE_NOT_MIGRATED: {error}", err=True)
         raise typer.Exit(1) from error
 

@@ -45,3 +45,20 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(_current)
+
+
+class NotMigrated(Exception):
+    """The node's database is not at the schema this code needs."""
+
+
+async def require_current(engine: AsyncEngine, what: str) -> None:
+    """Refuse to work on a database that is not migrated to the head revision.
+
+    Without this, a fresh node would answer "no such table" instead of what to do.
+    """
+    current, head = await current_revision(engine), head_revision()
+    if current != head:
+        raise NotMigrated(
+            f"the database is at revision {current or 'none'}, {what} needs {head}; "
+            "run axis db upgrade first."
+        )
