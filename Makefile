@@ -8,6 +8,11 @@ setup:
 demo:
 	.venv/bin/axis broker start
 	.venv/bin/axis db upgrade
+	@if .venv/bin/axis registry status --json | grep -q '"version": 0,'; then \
+	  .venv/bin/axis registry dataset-2025 .axis/dataset-2025 && \
+	  .venv/bin/axis registry apply .axis/dataset-2025/baseline.json && \
+	  .venv/bin/axis registry apply .axis/dataset-2025/2025-07-01.json; fi
+	.venv/bin/axis registry status
 	.venv/bin/axis doctor
 
 stop:
