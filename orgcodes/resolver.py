@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from math import inf
 from time import time
 from typing import Any, NamedTuple
 
@@ -248,6 +249,11 @@ class Resolver:
             index = bisect_right(entry[0], moment) - 1
             if index >= 0:
                 return entry[1][index]
+            # Asked before the unit existed: keep that answer too, in a new entry (one dict
+            # assignment, so a concurrent reader sees the old entry or the new one, whole).
+            unknown = Resolution(code, Outcome.UNKNOWN, None, (), (), self.version)
+            self._index[code] = ([-inf, *entry[0]], [unknown, *entry[1]])
+            return unknown
         else:
             unit = self._alternates.get(code)
             if unit is not None:

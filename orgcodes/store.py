@@ -93,6 +93,9 @@ class RegistryStore:
         times: dict[int | None, datetime | None] = {None: None}
         histories: list[UnitHistory] = []
         current: list[UnitState] = []
+        statuses = {status.value: status for status in UnitStatus}
+        modes = {mode.value: mode for mode in DeliveryMode}
+        no_contact = Contact()
         for row in rows:
             since = times.get(row[2])
             if since is None:
@@ -105,7 +108,7 @@ class RegistryStore:
                 row[4],
                 row[5],
                 row[6],
-                UnitStatus(row[7]),
+                statuses[row[7]],
                 since,
                 until,
                 row[1],
@@ -113,9 +116,11 @@ class RegistryStore:
                 tuple(row[9].split()),
                 tuple(row[10].split()),
                 row[11],
-                DeliveryMode(row[12]),
+                modes[row[12]],
                 row[13],
-                _contact(row[14], row[15], row[16], row[17]),
+                no_contact
+                if row[14] is None and row[15] is None and row[16] is None and row[17] is None
+                else Contact(row[14], row[15], row[16], row[17]),
             )
             if current and current[0].code != unit.code:
                 histories.append(UnitHistory(current[0].code, tuple(current)))
@@ -303,14 +308,6 @@ _STATE_COLUMNS = [
         "address",
     )
 ]
-
-_contacts: dict[tuple[str | None, ...], Contact] = {}
-
-
-def _contact(email: str | None, phone: str | None, fax: str | None, address: str | None) -> Contact:
-    if email is None and phone is None and fax is None and address is None:
-        return Contact()
-    return Contact(email, phone, fax, address)
 
 
 def _row(state: UnitState) -> dict[str, Any]:
