@@ -67,9 +67,6 @@ class UnitState:
     def active(self) -> bool:
         return self.status is UnitStatus.ACTIVE
 
-    def covers(self, at: datetime) -> bool:
-        return self.since <= at and (self.until is None or at < self.until)
-
 
 @dataclass(frozen=True, slots=True)
 class UnitHistory:

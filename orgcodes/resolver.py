@@ -11,7 +11,6 @@ codes whose answer changed over time, a binary search.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from math import inf
@@ -262,11 +261,6 @@ class Resolver:
             if tidy != code:
                 return _as_input(code, self.resolve(tidy, at))
         return Resolution(code, Outcome.UNKNOWN, None, (), (), self.version)
-
-    def resolve_many(
-        self, codes: Iterable[str], at: datetime | None = None
-    ) -> dict[str, Resolution]:
-        return {code: self.resolve(code, at) for code in codes}
 
 
 class _IndexBuilder:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orgcodes.changes import ChangeSet
 from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.memory import collector_paused
-from orgcodes.model import Contact, DeliveryMode, UnitHistory, UnitState, UnitStatus
+from orgcodes.model import NO_CONTACT, Contact, DeliveryMode, UnitHistory, UnitState, UnitStatus
 from orgcodes.registry import EPOCH, Applied, Registry
 from orgcodes.tables import registry_state, registry_unit_states, registry_versions
 
@@ -86,7 +86,8 @@ class RegistryStore:
 
     async def _histories(self, session: AsyncSession) -> list[UnitHistory]:
         rows = await session.execute(
-            select(*_STATE_COLUMNS).order_by(
+            # Read by position: the table's columns are in the order the loop below reads.
+            select(registry_unit_states).order_by(
                 registry_unit_states.c.code, registry_unit_states.c.version
             )
         )
@@ -95,7 +96,6 @@ class RegistryStore:
         current: list[UnitState] = []
         statuses = {status.value: status for status in UnitStatus}
         modes = {mode.value: mode for mode in DeliveryMode}
-        no_contact = Contact()
         for row in rows:
             since = times.get(row[2])
             if since is None:
@@ -118,7 +118,7 @@ class RegistryStore:
                 row[11],
                 modes[row[12]],
                 row[13],
-                no_contact
+                NO_CONTACT
                 if row[14] is None and row[15] is None and row[16] is None and row[17] is None
                 else Contact(row[14], row[15], row[16], row[17]),
             )
@@ -283,31 +283,6 @@ class RegistryStore:
         )
         if done.rowcount == 0:  # type: ignore[attr-defined]
             await session.execute(insert(registry_state).values(id=1, **values))
-
-
-_STATE_COLUMNS = [
-    registry_unit_states.c[name]
-    for name in (
-        "code",
-        "version",
-        "since_ms",
-        "until_ms",
-        "name",
-        "parent",
-        "level",
-        "status",
-        "alt_code",
-        "successors",
-        "old_codes",
-        "home_axis",
-        "delivery_mode",
-        "endpoint",
-        "email",
-        "phone",
-        "fax",
-        "address",
-    )
-]
 
 
 def _row(state: UnitState) -> dict[str, Any]:
