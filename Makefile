@@ -4,16 +4,10 @@
 setup:
 	scripts/setup
 
-# A node on the embedded defaults: local Kafka broker, SQLite in ./.axis.
+# A document through a node on the embedded defaults: the local Kafka broker (started when none
+# answers), SQLite in ./.axis, the generated 2025 registry, development certificates.
 demo:
-	.venv/bin/axis broker start
-	.venv/bin/axis db upgrade
-	@if .venv/bin/axis registry status --json | grep -q '"version": 0,'; then \
-	  .venv/bin/axis registry dataset-2025 .axis/dataset-2025 && \
-	  .venv/bin/axis registry apply .axis/dataset-2025/baseline.json && \
-	  .venv/bin/axis registry apply .axis/dataset-2025/2025-07-01.json; fi
-	.venv/bin/axis registry status
-	.venv/bin/axis doctor
+	.venv/bin/axis demo
 
 stop:
 	.venv/bin/axis broker stop

@@ -90,7 +90,7 @@ def _local_release(settings: Settings) -> str:
 async def check_database(settings: Settings) -> Check:
     """The database answers and its schema is at the newest migration."""
     try:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, schema=settings.database_schema)
     except DatabaseUrlError as exc:
         return Check("database", False, str(exc), "fix AXIS_DATABASE_URL")
     shown = engine.url.render_as_string(hide_password=True)

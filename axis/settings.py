@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -97,6 +98,11 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL; empty means a SQLite file `axis.db` in the data dir. "
         "PostgreSQL: postgresql+asyncpg://user:password@host:5432/axis",
+    )
+    database_schema: str | None = Field(
+        default=None,
+        description="PostgreSQL only: the schema holding the node's tables (several nodes or "
+        "test runs can share one database). Default: the connection's search_path.",
     )
     kafka_bootstrap: str = Field(
         default="127.0.0.1:9092",
@@ -232,6 +238,16 @@ class Settings(BaseSettings):
     def _bootstrap_is_host_ports(cls, value: str) -> str:
         for server in value.split(","):
             split_host_port(server.strip(), what="AXIS_KAFKA_BOOTSTRAP")
+        return value
+
+    @field_validator("database_schema")
+    @classmethod
+    def _schema_is_an_identifier(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", value):
+            raise ValueError(
+                "AXIS_DATABASE_SCHEMA must be a plain SQL identifier (letters, digits, '_', "
+                f"at most 63, not starting with a digit), got {value!r}"
+            )
         return value
 
     @field_validator("topic_prefix")

@@ -9,6 +9,7 @@ its audit entry commit together. Writes are single statements the database decid
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +96,29 @@ class TrustRepository:
             for row in await session.execute(select(trust_revocations))
         ]
         return TrustStore.of(authorities, authorizations, revocations)
+
+    async def revision(self, session: AsyncSession) -> str:
+        """A digest of what the trust store says (no certificate parsed): it changes whenever
+        an authority, an authorization's window or a revocation changes, so a running node
+        reloads the store only then."""
+        digest = hashlib.sha256()
+        queries = (
+            select(trust_authorities.c.fingerprint).order_by(trust_authorities.c.fingerprint),
+            select(
+                trust_authorizations.c.org_code,
+                trust_authorizations.c.fingerprint,
+                trust_authorizations.c.not_before,
+                trust_authorizations.c.not_after,
+            ).order_by(trust_authorizations.c.org_code, trust_authorizations.c.fingerprint),
+            select(trust_revocations.c.serial, trust_revocations.c.revoked_at).order_by(
+                trust_revocations.c.serial
+            ),
+        )
+        for query in queries:
+            for row in await session.execute(query):
+                digest.update(repr(tuple(row)).encode())
+            digest.update(b"|")
+        return digest.hexdigest()
 
     async def add_authority(
         self, session: AsyncSession, certificate: x509.Certificate, *, actor: str, at: datetime

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
+from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis.db import make_engine
 from axis.settings import Settings
+from orgcodes.service import RegistryService
+from orgcodes.sync import FileSnapshotSource, RegistryFollower, RegistryPublisher
 from routing.bus import make_producer, transactional_id
 from routing.retry import RetryPolicy
 from routing.topics import TopicLayout
+from signing.algorithms import AlgorithmPolicy
+from signing.certificates import load_certificates
 
 
 def topic_layout(settings: Settings) -> TopicLayout:
@@ -29,9 +35,38 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy(delays=settings.retry_delay_values, horizon=settings.retry_horizon_value)
 
 
+def algorithm_policy(settings: Settings) -> AlgorithmPolicy:
+    return AlgorithmPolicy(legacy_sha1=settings.signature_legacy_sha1)
+
+
+def registry_publisher(settings: Settings, service: RegistryService) -> RegistryPublisher:
+    """The authority's publisher of applied versions to the registry topic."""
+    topic = topic_layout(settings).registry.name
+    return RegistryPublisher(service, settings.kafka_bootstrap, topic)
+
+
+def registry_follower(settings: Settings, service: RegistryService) -> RegistryFollower:
+    """A follower of the registry topic, resyncing from the configured snapshot source."""
+    source = settings.registry_snapshot_source
+    return RegistryFollower(
+        service,
+        settings.kafka_bootstrap,
+        topic_layout(settings).registry.name,
+        snapshots=FileSnapshotSource(Path(source)) if source else None,
+        authorities=registry_authorities(settings),
+    )
+
+
+def registry_authorities(settings: Settings) -> list[x509.Certificate]:
+    """The certificates a registry snapshot must be signed by (none configured: none)."""
+    if not settings.registry_authority_cert:
+        return []
+    return load_certificates(settings.registry_authority_cert)
+
+
 @asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
     try:
         yield engine
     finally:

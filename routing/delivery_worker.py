@@ -22,6 +22,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 import structlog
@@ -180,9 +181,10 @@ class DeliveryWorker:
                         addressed_to=record.redirected_from,
                     )
                 )
-            await context.inbox.receive_many(session, landed, at=context.clock())
+            landed_at = context.clock()  # delivered when in the inbox (before any fetch)
+            await context.inbox.receive_many(session, landed, at=landed_at)
         for record in arrivals:
-            self._event(batch, record, TrackingEventType.DELIVERED)
+            self._event(batch, record, TrackingEventType.DELIVERED, at=landed_at)
 
     async def _push(self, record: DeliveryRecord, destination: Destination) -> Failure | None:
         context = self._context
@@ -318,6 +320,7 @@ class DeliveryWorker:
         *,
         detail: str | None = None,
         status: StatusCode | None = None,
+        at: datetime | None = None,
     ) -> None:
         emit_tracking(
             batch,
@@ -328,6 +331,7 @@ class DeliveryWorker:
             attempt=record.attempt,
             detail=detail,
             status=status,
+            at=at,
         )
 
     async def _refresh_pauses(self) -> None:
@@ -348,13 +352,14 @@ def emit_tracking(
     attempt: int = 1,
     detail: str | None = None,
     status: StatusCode | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Add a tracking event to `batch`, keyed by message id (one message, one partition)."""
     tracking = TrackingEvent(
         message_id=message_id,
         recipient_code=recipient_code,
         event=event,
-        at=context.clock(),
+        at=at or context.clock(),
         attempt=attempt,
         node_id=context.node_id,
         status_code=status,

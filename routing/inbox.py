@@ -226,13 +226,8 @@ class Inbox:
         at: datetime | None = None,
     ) -> AckResult:
         """Record the recipient's acknowledgement; a final one cannot be changed."""
-        if item.ack == ack:
+        if not changes(item, ack):
             return AckResult(item, changed=False)
-        if item.ack is not None and item.ack.final:
-            raise InboxAckConflict(
-                f"Packet {item.message_id} was already acknowledged '{item.ack.value}'; "
-                f"it cannot become '{ack.value}'. Send a status packet to report a change."
-            )
         when = at or datetime.now(UTC)
         # The guard on the old value makes two racing acknowledgements safe: one wins.
         result = await session.execute(
@@ -250,6 +245,19 @@ class Inbox:
             return await self.acknowledge(session, fresh, ack, detail=detail, at=at)
         fresh = await self.get(session, [item.recipient_code], item.message_id)
         return AckResult(fresh, changed=True)
+
+
+def changes(item: InboxItem, ack: Ack) -> bool:
+    """Would `ack` change `item`? False when it repeats the recorded answer; raises
+    `InboxAckConflict` when a different final answer was recorded."""
+    if item.ack == ack:
+        return False
+    if item.ack is not None and item.ack.final:
+        raise InboxAckConflict(
+            f"Packet {item.message_id} was already acknowledged '{item.ack.value}'; "
+            f"it cannot become '{ack.value}'. Send a status packet to report a change."
+        )
+    return True
 
 
 def _same_ack(ack: Ack | None) -> ColumnElement[bool]:

@@ -6,9 +6,9 @@ import asyncio
 
 import typer
 
-from axis.db import make_engine
 from axis.migrations.runner import current_revision, head_revision, upgrade
 from axis.settings import load_settings
+from axis.wiring import database
 
 app = typer.Typer(help="The node's database schema (Alembic migrations).", no_args_is_help=True)
 
@@ -18,12 +18,9 @@ def upgrade_command() -> None:
     """Bring the database schema to the newest revision."""
 
     async def _run() -> str | None:
-        engine = make_engine(load_settings().database_url)
-        try:
+        async with database(load_settings()) as engine:
             await upgrade(engine)
             return await current_revision(engine)
-        finally:
-            await engine.dispose()
 
     typer.echo(f"database at revision {asyncio.run(_run())}")
 
@@ -33,10 +30,7 @@ def current_command() -> None:
     """Print the database's revision and the newest one the code knows."""
 
     async def _run() -> str | None:
-        engine = make_engine(load_settings().database_url)
-        try:
+        async with database(load_settings()) as engine:
             return await current_revision(engine)
-        finally:
-            await engine.dispose()
 
     typer.echo(f"current: {asyncio.run(_run()) or 'none'}  head: {head_revision()}")

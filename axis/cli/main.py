@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from axis.cli import broker, db, doctor, envelope, operators, registry, signing, tracking, trust
+from axis.cli import (
+    broker,
+    db,
+    demo,
+    doctor,
+    envelope,
+    operators,
+    registry,
+    serve,
+    signing,
+    tracking,
+    trust,
+)
 
 app = typer.Typer(
     name="axis",
@@ -21,6 +33,9 @@ app.add_typer(registry.registry_app, name="registry")
 app.add_typer(operators.dead_letters_app, name="dead-letters")
 app.add_typer(operators.destinations_app, name="destinations")
 app.add_typer(tracking.evidence_app, name="evidence")
+app.add_typer(serve.worker_app, name="worker")
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
 app.command("sign")(signing.sign)
 app.command("verify")(signing.verify)
 app.command("track")(tracking.track)

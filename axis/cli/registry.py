@@ -22,7 +22,13 @@ from axis.db import session_factory
 from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated, require_current
 from axis.settings import Settings, load_settings
-from axis.wiring import database, topic_layout
+from axis.wiring import (
+    database,
+    registry_authorities,
+    registry_follower,
+    registry_publisher,
+    topic_layout,
+)
 from orgcodes.changes import parse_change_set
 from orgcodes.dataset2025 import build_dataset, write_dataset
 from orgcodes.directory import diff_directory, export_records, read_directory, write_csv, write_json
@@ -30,9 +36,8 @@ from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.service import RegistryService
 from orgcodes.snapshot import read_snapshot, write_snapshot
 from orgcodes.store import VersionRecord
-from orgcodes.sync import FileSnapshotSource, RegistryFollower, RegistryPublisher
 from routing.topics import ensure_topics
-from signing.certificates import load_certificate, load_certificates, load_private_key
+from signing.certificates import load_certificate, load_private_key
 
 registry_app = typer.Typer(
     help="The registry of organization codes: import, apply change sets, resolve, export, "
@@ -98,8 +103,7 @@ async def _after_change(service: RegistryService, settings: Settings) -> list[st
     try:
         spec = topic_layout(settings).registry
         await asyncio.wait_for(ensure_topics(settings.kafka_bootstrap, (spec,)), 30)
-        publisher = RegistryPublisher(service, settings.kafka_bootstrap, spec.name)
-        await asyncio.wait_for(publisher.publish_pending(), 60)
+        await asyncio.wait_for(registry_publisher(settings, service).publish_pending(), 60)
     except Exception as error:  # any broker failure: the version stays in the outbox
         warnings.append(
             f"REGISTRY_NOT_PUBLISHED: version {service.version} is applied here but not yet on "
@@ -183,14 +187,9 @@ def import_(
     when = parse_optional_time(effective, "--effective") or datetime.now(UTC)
 
     async def snapshot(service: RegistryService, settings: Settings) -> None:
-        authorities = (
-            load_certificates(settings.registry_authority_cert)
-            if settings.registry_authority_cert
-            else []
-        )
         registry, info = read_snapshot(
             file.read_bytes(),
-            authorities=authorities,
+            authorities=registry_authorities(settings),
             at=datetime.now(UTC),
             current_version=service.version,
         )
@@ -375,9 +374,7 @@ def publish() -> None:
             )
         spec = topic_layout(settings).registry
         await ensure_topics(settings.kafka_bootstrap, (spec,))
-        versions = await RegistryPublisher(
-            service, settings.kafka_bootstrap, spec.name
-        ).publish_pending()
+        versions = await registry_publisher(settings, service).publish_pending()
         typer.echo(
             f"published versions {', '.join(map(str, versions))}"
             if versions
@@ -400,19 +397,7 @@ def follow() -> None:
             )
         spec = topic_layout(settings).registry
         await ensure_topics(settings.kafka_bootstrap, (spec,))
-        source = settings.registry_snapshot_source
-        authorities = (
-            load_certificates(settings.registry_authority_cert)
-            if settings.registry_authority_cert
-            else []
-        )
-        follower = RegistryFollower(
-            service,
-            settings.kafka_bootstrap,
-            spec.name,
-            snapshots=FileSnapshotSource(Path(source)) if source else None,
-            authorities=authorities,
-        )
+        follower = registry_follower(settings, service)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

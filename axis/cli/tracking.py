@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 import typer
@@ -17,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from axis.cli.options import AsJson
 from axis.db import session_factory
 from axis.settings import load_settings
+from axis.tracking_reports import find_reports
 from axis.wiring import database
 from routing.evidence import EvidenceLog
-from routing.tracking import DeliveryView, MessageInfo, TimelineEntry, TrackingStore
+from routing.tracking import DeliveryView, TrackingStore
 
 evidence_app = typer.Typer(help="The tamper-evident log: verify it, prove a message.",
                            no_args_is_help=True)  # fmt: skip
@@ -36,61 +36,6 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return asyncio.run(_run())
 
 
-def message_report(
-    message: MessageInfo, deliveries: list[DeliveryView], timeline: list[TimelineEntry]
-) -> dict[str, object]:
-    """A message as a clerk reads it: per recipient, where it stands and what happened."""
-    return {
-        "message_id": str(message.message_id),
-        "kind": message.kind.value,
-        "sender": message.sender_code,
-        "document_id": message.document_id,
-        "submitted_at": message.submitted_at.isoformat(),
-        "recipients": [
-            {
-                "recipient": d.recipient_code,
-                "addressed_to": d.addressed_to,
-                "phase": d.phase.value,
-                "status": d.status.progress.value if d.status.progress else None,
-                "attempts": d.attempts,
-                "updated_at": d.updated_at.isoformat(),
-                "last_error": d.last_error,
-                "timeline": [
-                    {
-                        "at": e.at.isoformat(),
-                        "event": e.event.value,
-                        "status": e.status_code.value if e.status_code else None,
-                        "effect": e.effect,
-                        "detail": e.detail,
-                        "node": e.node_id,
-                    }
-                    for e in timeline
-                    if e.recipient_code == d.recipient_code
-                ],
-            }
-            for d in deliveries
-        ],
-    }
-
-
-async def find_reports(session: AsyncSession, key: str) -> list[dict[str, object]]:
-    """Reports for a message id, or for every message with that DocumentId."""
-    store = TrackingStore()
-    try:
-        found = await store.message(session, uuid.UUID(key))
-        messages = [found] if found else []
-    except ValueError:
-        messages = await store.messages_by_document(session, key)
-    return [
-        message_report(
-            m,
-            await store.deliveries_of(session, m.message_id),
-            await store.timeline(session, m.message_id),
-        )
-        for m in messages
-    ]
-
-
 def track(
     key: Annotated[str, typer.Argument(help="A message id, or a DocumentId.")],
     as_json: AsJson = False,
@@ -105,7 +50,11 @@ def track(
     if as_json:
         typer.echo(json.dumps(reports, ensure_ascii=False, indent=2))
         return
-    console = Console()
+    print_reports(Console(), reports)
+
+
+def print_reports(console: Console, reports: list[dict[str, object]]) -> None:
+    """Each message's recipients, where each stands, and its timeline, as rich tables."""
     for report in reports:
         console.print(
             f"[bold]{report['document_id']}[/bold]  {report['kind']} from {report['sender']}  "
@@ -119,10 +68,16 @@ def track(
                 f"  {recipient['recipient']}{redirected}: {recipient['phase']}, "
                 f"status {recipient['status'] or '-'}, {recipient['attempts']} attempt(s)"
             )
-            table = Table("at", "event", "status", "effect", "detail", box=None, padding=(0, 2))
+            table = Table(box=None, padding=(0, 2))
+            table.add_column("at (UTC)", no_wrap=True)
+            for name in ("event", "status", "effect"):
+                table.add_column(name, no_wrap=True)
+            table.add_column("detail")
             for step in recipient["timeline"]:
-                table.add_row(step["at"], step["event"], step["status"] or "", step["effect"],
-                              step["detail"] or "")  # fmt: skip
+                at = datetime.fromisoformat(step["at"]).astimezone(UTC)
+                shown = at.replace(tzinfo=None).isoformat(sep=" ", timespec="milliseconds")
+                table.add_row(shown, step["event"], step["status"] or "",
+                              step["effect"], step["detail"] or "")  # fmt: skip
             console.print(table)
 
 

@@ -1,5 +1,5 @@
-"""R1 in small: a delivery worker killed with SIGKILL mid-stream, twice, loses nothing and puts
-nothing twice in an inbox; Kafka re-delivers the uncommitted batches to its successor."""
+"""R1 in small: `axis worker deliver`, killed with SIGKILL mid-stream twice, loses nothing and
+puts nothing twice in an inbox; Kafka re-delivers the uncommitted batches to its successor."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from orgcodes.changes import parse_change_set
+from orgcodes.service import RegistryService
 from routing.inbox import inbox
 from tests.support.bus import Bus, delivery, eventually
 
@@ -28,7 +30,7 @@ async def _count(bus: Bus) -> int:
 
 
 async def test_killed_workers_lose_nothing_and_duplicate_nothing(
-    bus: Bus, postgres_url: str
+    bus: Bus, postgres_url: str, tmp_path: Path
 ) -> None:
     async with bus.sessions() as session:
         schema = (await session.execute(text("SELECT current_schema()"))).scalar_one()
@@ -36,10 +38,30 @@ async def test_killed_workers_lose_nothing_and_duplicate_nothing(
     for start in range(0, TOTAL, 100):
         await bus.submit(*records[start : start + 100])
 
+    await RegistryService(bus.sessions).apply(
+        parse_change_set(
+            {
+                "effective": "2020-01-01T00:00:00+07:00",
+                "changes": [
+                    {"op": "create", "unit": {"code": code, "name": code, "level": 1}}
+                    for code in RECIPIENTS
+                ],
+            }
+        ),
+        actor="test",
+    )
+    env = {
+        **os.environ, "AXIS_LOG_LEVEL": "WARNING", "AXIS_DATA_DIR": str(tmp_path),
+        "AXIS_DATABASE_URL": postgres_url, "AXIS_DATABASE_SCHEMA": schema,
+        "AXIS_KAFKA_BOOTSTRAP": bus.bootstrap, "AXIS_TOPIC_PREFIX": bus.layout.prefix,
+        "AXIS_PARTITIONS": str(bus.layout.partitions), "AXIS_RETRY_DELAYS": "1s,2s",
+        "AXIS_NODE_ID": "killable",
+    }  # fmt: skip
+    env.pop("AXIS_CONFIG", None)
+
     def spawn() -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "tests.support.worker_process", bus.bootstrap,
-                   bus.layout.prefix, postgres_url, schema]  # fmt: skip
-        return subprocess.Popen(command, cwd=ROOT, env={**os.environ, "AXIS_LOG_LEVEL": "WARNING"})
+        command = [sys.executable, "-m", "axis.cli.main", "worker", "deliver"]
+        return subprocess.Popen(command, cwd=ROOT, env=env)
 
     counts_at_kill = []
     for threshold in (60, 250):

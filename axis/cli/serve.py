@@ -1,0 +1,69 @@
+"""`axis serve` and `axis worker deliver|retry|track`: run a node's workers until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import typer
+
+from axis.logs import configure_logging
+from axis.migrations.runner import NotMigrated
+from axis.node import open_node
+from axis.settings import Settings, load_settings
+from routing.node import WorkerRole
+from routing.topics import TopicSetupError
+
+worker_app = typer.Typer(
+    help="Run one kind of worker (start more processes for more throughput).",
+    no_args_is_help=True,
+)
+
+
+def _run(roles: list[WorkerRole], *, sync_registry: bool) -> None:
+    settings = load_settings()
+    configure_logging(fmt=settings.effective_log_format, level=settings.log_level)
+    try:
+        asyncio.run(_serve(settings, roles, sync_registry=sync_registry))
+    except (NotMigrated, TopicSetupError) as error:
+        code = "DATABASE_NOT_MIGRATED" if isinstance(error, NotMigrated) else "TOPIC_SETUP"
+        typer.echo(f"{code}: {error}", err=True)
+        raise typer.Exit(1) from error
+
+
+async def _serve(settings: Settings, roles: list[WorkerRole], *, sync_registry: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_node(settings) as node:
+        typer.echo(
+            f"node {settings.node_id}: {', '.join(r.value for r in roles)} on "
+            f"{settings.kafka_bootstrap} (topics {settings.topic_prefix}*), registry version "
+            f"{node.registry.version} ({settings.registry_mode}); Ctrl-C stops",
+            err=True,
+        )
+        await node.run(roles, stop, sync_registry=sync_registry)
+
+
+def serve() -> None:
+    """Run the node: delivery, retry and tracking workers, and the registry's sync."""
+    _run(list(WorkerRole), sync_registry=True)
+
+
+@worker_app.command("deliver")
+def deliver() -> None:
+    """Deliver: land pulled packets in inboxes, push to endpoints, route failures to retries."""
+    _run([WorkerRole.DELIVER], sync_registry=False)
+
+
+@worker_app.command("retry")
+def retry() -> None:
+    """Retry: hand each delivery waiting on a retry tier back when its delay has passed."""
+    _run([WorkerRole.RETRY], sync_registry=False)
+
+
+@worker_app.command("track")
+def track() -> None:
+    """Track: apply tracking events and dead letters to the tables, append the evidence log."""
+    _run([WorkerRole.TRACK], sync_registry=False)

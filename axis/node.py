@@ -1,0 +1,179 @@
+"""A running node: its parts built from the settings in one place, and the tasks it runs.
+
+`open_node` checks the database is migrated, creates the topics that are missing, loads the
+registry and the trust store, and starts the transactional sender that submissions and inbox
+acknowledgements produce through. `Node.run` runs the routing workers of the roles asked
+(`axis serve`: all of them; `axis worker ROLE`: one), keeps the registry and the trust store in
+step with the database (another process may apply a change set or revoke a certificate), and,
+for `axis serve`, the registry's sync: an authority publishes what is queued, a follower
+follows the registry topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from axis.db import session_factory
+from axis.migrations.runner import require_current
+from axis.settings import Settings
+from axis.verifier import NodeVerifier
+from axis.wiring import (
+    algorithm_policy,
+    database,
+    registry_follower,
+    registry_publisher,
+    retry_policy,
+    topic_layout,
+)
+from orgcodes.service import RegistryService
+from routing.bus import make_producer, transactional_id
+from routing.clock import Clock, utc_now
+from routing.delivery_worker import DeliveryContext
+from routing.mailbox import Mailbox
+from routing.node import WorkerRole, run_roles
+from routing.payloads import PayloadStore
+from routing.push import Pusher
+from routing.registry_routes import RegistryRoutes
+from routing.sender import TransactionalSender
+from routing.submission import SubmissionContext, SubmissionService
+from routing.topics import TopicLayout, ensure_topics
+
+log = structlog.get_logger(__name__)
+
+REFRESH_SECONDS = 2.0
+"""How often a running node looks for a new registry version or trust store change."""
+PUBLISH_SECONDS = 10.0
+"""How often an authority's node publishes registry versions still queued."""
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    layout: TopicLayout
+    registry: RegistryService
+    verifier: NodeVerifier
+    submission: SubmissionService
+    mailbox: Mailbox
+    delivery: DeliveryContext
+
+    async def refresh(self) -> None:
+        """Pick up a registry version or a trust store change another process wrote."""
+        if await self.registry.refresh():
+            log.info("registry reloaded", version=self.registry.version)
+        if await self.verifier.refresh():
+            log.info("trust store reloaded")
+
+    async def run(
+        self, roles: Sequence[WorkerRole], stop: asyncio.Event, *, sync_registry: bool = False
+    ) -> None:
+        """Run until `stop` is set; a task that fails stops the others and is raised."""
+        work: list[Coroutine[Any, Any, None]] = [self._refreshing(stop)]
+        if roles:
+            work.append(run_roles(self.settings.kafka_bootstrap, self.delivery, roles, stop))
+        if sync_registry and self.settings.registry_mode == "authority":
+            work.append(self._publishing(stop))
+        elif sync_registry and self.settings.registry_mode == "follower":
+            work.append(registry_follower(self.settings, self.registry).run(stop))
+        tasks = [asyncio.create_task(w) for w in work]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _refreshing(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), REFRESH_SECONDS)
+                return
+            try:
+                await self.refresh()
+            except Exception:  # the database may be away for a while: keep what is loaded
+                log.exception("registry or trust store refresh failed; trying again")
+
+    async def _publishing(self, stop: asyncio.Event) -> None:
+        publisher = registry_publisher(self.settings, self.registry)
+        while not stop.is_set():
+            try:
+                published = await publisher.publish_pending()
+                if published:
+                    log.info("registry versions published", versions=published)
+            except Exception:  # the broker may be away: the versions stay queued
+                log.exception("publishing registry versions failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), PUBLISH_SECONDS)
+
+
+@asynccontextmanager
+async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncIterator[Node]:
+    """The node's parts, ready to submit, deliver and track; stopped on exit."""
+    async with database(settings) as engine:
+        await require_current(engine, "the node")
+        sessions = session_factory(engine)
+        layout = topic_layout(settings)
+        for check in await ensure_topics(settings.kafka_bootstrap, layout.all()):
+            if check.problem:
+                log.warning("topic differs from the configuration", problem=check.problem)
+        registry = RegistryService(sessions)
+        await registry.load()
+        if registry.version == 0:
+            log.warning(
+                "the registry is empty: every recipient will be rejected until one is loaded "
+                "(axis registry import, axis registry apply, or a follower's sync)"
+            )
+        verifier = NodeVerifier(sessions, algorithm_policy(settings))
+        await verifier.refresh()
+        routes = RegistryRoutes(registry, clock=clock)
+        payloads = PayloadStore(sessions)
+        sender = TransactionalSender(
+            make_producer(
+                settings.kafka_bootstrap,
+                client_id=f"axis-{settings.node_id}-submit",
+                transactional_id=transactional_id(layout.prefix, "submit", settings.node_id),
+            )
+        )
+        await sender.start()
+        try:
+            yield Node(
+                settings=settings,
+                sessions=sessions,
+                layout=layout,
+                registry=registry,
+                verifier=verifier,
+                submission=SubmissionService(
+                    SubmissionContext(
+                        sessions=sessions,
+                        payloads=payloads,
+                        verifier=verifier,
+                        resolver=routes,
+                        sender=sender,
+                        layout=layout,
+                        node_id=settings.node_id,
+                        clock=clock,
+                    )
+                ),
+                mailbox=Mailbox(sessions, payloads, sender, layout, settings.node_id, clock=clock),
+                delivery=DeliveryContext(
+                    sessions=sessions,
+                    payloads=payloads,
+                    directory=routes,
+                    layout=layout,
+                    node_id=settings.node_id,
+                    policy=retry_policy(settings),
+                    pusher=Pusher(timeout=settings.push_timeout),
+                    clock=clock,
+                ),
+            )
+        finally:
+            await sender.stop()

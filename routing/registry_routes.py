@@ -1,0 +1,70 @@
+"""Routes and destinations answered by the registry of organization codes.
+
+The submission service asks where an addressed code is delivered (`RecipientResolver`), the
+delivery worker how a recipient receives (`Directory`); both are answered here from the node's
+registry as it stood at the given time. The registry source is read on every call, so a node
+that refreshes its copy (a follower applying a new version) routes by the new version at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from orgcodes.model import DeliveryMode as UnitDeliveryMode
+from orgcodes.resolver import Outcome, Resolution
+from routing.clock import utc_now
+from routing.destinations import DeliveryMode, Destination
+from routing.submission import Route, RouteOutcome
+
+
+class RegistrySource(Protocol):
+    """What answers a code at a time (`orgcodes.service.RegistryService` and
+    `orgcodes.resolver.Resolver` both do)."""
+
+    def resolve(self, code: str, at: datetime | None = None) -> Resolution: ...
+
+
+class RegistryRoutes:
+    """`RecipientResolver` and `Directory` over the registry."""
+
+    def __init__(self, source: RegistrySource, *, clock: Callable[[], datetime] = utc_now):
+        self._source = source
+        self._clock = clock
+
+    def route(self, code: str, *, at: datetime) -> Route:
+        """Active: routed to the code itself; closed with one successor: redirected along the
+        chain; split, closed for good or unknown: rejected with the registry's reason."""
+        found = self._source.resolve(code, at)
+        if found.outcome is Outcome.ACTIVE and found.target is not None:
+            return Route(code, RouteOutcome.ROUTED, found.target, registry_version=found.version)
+        if found.outcome is Outcome.REDIRECTED and found.target is not None:
+            return Route(
+                code, RouteOutcome.REDIRECTED, found.target, found.chain,
+                registry_version=found.version,
+            )  # fmt: skip
+        return Route(
+            code,
+            RouteOutcome.REJECTED,
+            chain=found.chain,
+            reason_code=found.reason_code or "REGISTRY_UNKNOWN_CODE",
+            reason=found.reason or f"{code} cannot receive documents",
+            registry_version=found.version,
+        )
+
+    def destination(self, code: str) -> Destination | None:
+        """How `code` receives now, from its registry entry; None unless it is an active unit.
+
+        A unit that closed after a packet was routed to it is not followed to its successor
+        here: the delivery fails with a reason and the sender learns it (a 02), which keeps
+        every inbox row under the code the packet was routed to."""
+        found = self._source.resolve(code, self._clock())
+        state = found.state
+        if found.outcome is not Outcome.ACTIVE or found.target != code or state is None:
+            return None
+        if state.delivery_mode is UnitDeliveryMode.PUSH:
+            if not state.endpoint:
+                return None
+            return Destination(code, DeliveryMode.PUSH, state.endpoint)
+        return Destination(code, DeliveryMode.PULL)
