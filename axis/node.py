@@ -143,6 +143,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                 transactional_id=transactional_id(layout.prefix, "submit", settings.node_id),
             )
         )
+        pusher = Pusher(timeout=settings.push_timeout)
         await sender.start()
         try:
             yield Node(
@@ -171,9 +172,10 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                     layout=layout,
                     node_id=settings.node_id,
                     policy=retry_policy(settings),
-                    pusher=Pusher(timeout=settings.push_timeout),
+                    pusher=pusher,
                     clock=clock,
                 ),
             )
         finally:
             await sender.stop()
+            await pusher.close()  # also when no delivery worker ran (it closes it too)
