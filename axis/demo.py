@@ -22,12 +22,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis import audit
 from axis.db import session_factory
 from axis.migrations.runner import upgrade
 from axis.node import Node, open_node
 from axis.settings import Settings
-from axis.trust_repository import TrustRepository
+from axis.trust_repository import import_audited
 from axis.wiring import database
 from envelopes.codes import StatusCode
 from envelopes.document_id import DocumentId
@@ -144,13 +143,7 @@ async def _trust(sessions: async_sessionmaker[AsyncSession], pki: Path, say: Say
     if not all((pki / f"{code}.pem").exists() for code in codes):
         await asyncio.to_thread(write_dev_pki, pki, codes)
     async with sessions.begin() as session:
-        now = datetime.now(UTC)
-        counts = await TrustRepository().import_directory(session, pki, actor=ACTOR, at=now)
-        await audit.append(
-            session,
-            audit.AuditEntry(actor=ACTOR, action="trust.import", target=str(pki.resolve()),
-                             detail={"authorizations": counts.authorizations}, at=now),
-        )  # fmt: skip
+        await import_audited(session, pki, actor=ACTOR, at=datetime.now(UTC))
     say(f"trust: development certificates for {', '.join(codes)} ({pki})")
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axis import audit
 from axis.trust_tables import trust_authorities, trust_authorizations, trust_revocations
 from signing.certificates import (
     CertificateFacts,
@@ -358,6 +359,29 @@ class TrustRepository:
             select(trust_authorities.c.fingerprint, trust_authorities.c.pem)
         )
         return [_certificate(row.pem, row.fingerprint, parsed) for row in rows]
+
+
+async def import_audited(
+    session: AsyncSession, directory: Path, *, actor: str, at: datetime
+) -> ImportCounts:
+    """Load a trust directory (`TrustRepository.import_directory`) and write its audit entry,
+    both in the caller's transaction."""
+    counts = await TrustRepository().import_directory(session, directory, actor=actor, at=at)
+    await audit.append(
+        session,
+        audit.AuditEntry(
+            actor=actor,
+            action="trust.import",
+            target=str(directory.resolve()),
+            detail={
+                "authorities_added": counts.authorities_added,
+                "authorities_known": counts.authorities_known,
+                "authorizations": counts.authorizations,
+            },
+            at=at,
+        ),
+    )
+    return counts
 
 
 def is_authority(certificate: x509.Certificate) -> bool:

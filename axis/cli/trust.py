@@ -19,7 +19,7 @@ from axis.cli.options import Actor, AsJson, default_actor, parse_optional_time
 from axis.db import session_factory
 from axis.migrations.runner import NotMigrated, require_current
 from axis.settings import load_settings
-from axis.trust_repository import ImportCounts, TrustEntry, TrustRepository
+from axis.trust_repository import ImportCounts, TrustEntry, TrustRepository, import_audited
 from axis.wiring import database
 from signing.certificates import CertificateFacts, facts, load_certificate, load_certificates
 from signing.errors import TrustError
@@ -333,23 +333,7 @@ def import_directory(
     who = actor or default_actor()
 
     async def work(session: AsyncSession) -> ImportCounts:
-        now = datetime.now(UTC)
-        counts = await TrustRepository().import_directory(session, directory, actor=who, at=now)
-        await audit.append(
-            session,
-            audit.AuditEntry(
-                actor=who,
-                action="trust.import",
-                target=str(directory.resolve()),
-                detail={
-                    "authorities_added": counts.authorities_added,
-                    "authorities_known": counts.authorities_known,
-                    "authorizations": counts.authorizations,
-                },
-                at=now,
-            ),
-        )
-        return counts
+        return await import_audited(session, directory, actor=who, at=datetime.now(UTC))
 
     counts = _in_transaction(work)
     typer.echo(
