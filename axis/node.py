@@ -73,10 +73,16 @@ class Node:
             log.info("trust store reloaded")
 
     async def run(
-        self, roles: Sequence[WorkerRole], stop: asyncio.Event, *, sync_registry: bool = False
+        self,
+        roles: Sequence[WorkerRole],
+        stop: asyncio.Event,
+        *,
+        sync_registry: bool = False,
+        also: Sequence[Coroutine[Any, Any, None]] = (),
     ) -> None:
-        """Run until `stop` is set; a task that fails stops the others and is raised."""
-        work: list[Coroutine[Any, Any, None]] = [self._refreshing(stop)]
+        """Run until `stop` is set, with the tasks `also` given (the HTTP server); a task that
+        fails stops the others and is raised."""
+        work: list[Coroutine[Any, Any, None]] = [self._refreshing(stop), *also]
         if roles:
             work.append(run_roles(self.settings.kafka_bootstrap, self.delivery, roles, stop))
         if sync_registry and self.settings.registry_mode == "authority":

@@ -13,12 +13,36 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from axis import audit
-from envelopes.records import RecordCodec
+from envelopes.records import DeliveryRecord, RecordCodec
 from routing.clock import Clock, utc_now
 from routing.dead_letters import DeadLetter, DeadLetterQuery, DeadLetters
 from routing.destinations import Pause, Pauses
 from routing.operations import Replayed, Replayer
 from routing.topics import TopicLayout
+
+
+def dead_letter_json(letter: DeadLetter, *, codec: RecordCodec | None = None) -> dict[str, object]:
+    """A dead letter as operators read it; with `codec`, also its delivery record."""
+    shown: dict[str, object] = {
+        "id": letter.id, "message_id": letter.message_id, "kind": letter.kind,
+        "sender": letter.sender_code, "recipient": letter.recipient_code,
+        "document_id": letter.document_id, "origin": letter.origin, "failures": letter.failures,
+        "first_failed_at": letter.first_failed_at.isoformat() if letter.first_failed_at else None,
+        "first_error": letter.first_error, "last_error": letter.last_error,
+        "error_class": letter.error_class, "reason": letter.reason,
+        "dead_at": letter.dead_at.isoformat(),
+        "replayed_at": letter.replayed_at.isoformat() if letter.replayed_at else None,
+        "replayed_by": letter.replayed_by,
+    }  # fmt: skip
+    if codec is not None:
+        record = codec.decode(letter.record, DeliveryRecord)
+        shown["record"] = {
+            "attempt": record.attempt, "submitted_at": record.submitted_at.isoformat(),
+            "packet_sha256": record.packet_sha256.hex(), "redirected_from": record.redirected_from,
+            "hops": [{"organ_id": h.organ_id, "at": h.at.isoformat(), "node_id": h.node_id}
+                     for h in record.hops],
+        }  # fmt: skip
+    return shown
 
 
 @dataclass(slots=True)

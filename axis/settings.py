@@ -113,6 +113,17 @@ class Settings(BaseSettings):
         description="Prefix of every topic the node creates, so several axes can share a cluster.",
     )
     listen: str = Field(default="127.0.0.1:8080", description="host:port of the HTTP API.")
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="The node's secret key (seals HMAC clients' secrets, signs dashboard "
+        "sessions); created on first use. Default: <data_dir>/node-secret.key. Every process "
+        "of a node must read the same file.",
+    )
+    compat_prefix: str = Field(
+        default="/vxp",
+        description="Path prefix of the national SDK's operations (its `endpoint` is "
+        "http://host:port<prefix>).",
+    )
     node_id: str = Field(
         default_factory=socket.gethostname,
         description="Name of this node process in logs, hop traces and tracking events.",
@@ -216,6 +227,10 @@ class Settings(BaseSettings):
         return self.data_dir / "registry" if self.registry_key is not None else None
 
     @property
+    def secret_key_path(self) -> Path:
+        return self.secret_key_file or self.data_dir / "node-secret.key"
+
+    @property
     def retry_delay_values(self) -> tuple[timedelta, ...]:
         return parse_durations(self.retry_delays, what="AXIS_RETRY_DELAYS")
 
@@ -226,6 +241,15 @@ class Settings(BaseSettings):
     @property
     def delivery_retention_value(self) -> timedelta:
         return parse_duration(self.delivery_retention, what="AXIS_DELIVERY_RETENTION")
+
+    @field_validator("compat_prefix")
+    @classmethod
+    def _prefix_is_a_path(cls, value: str) -> str:
+        if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)*", value):
+            raise ValueError(
+                f"compat_prefix must be empty or a path like /vxp (no trailing '/'), got {value!r}"
+            )
+        return value
 
     @field_validator("listen")
     @classmethod

@@ -369,6 +369,7 @@ class SubmissionService:
         context = self._context
         business = packet.business.doc_type.value if isinstance(packet, DocumentPacket) else None
         status = packet.status_code if isinstance(packet, StatusPacket) else None
+        document = packet if isinstance(packet, DocumentPacket) else None
         async with context.sessions.begin() as session:
             await session.execute(
                 insert_once(session, submissions, "message_id").values(
@@ -394,6 +395,8 @@ class SubmissionService:
                     business_type=business,
                     answers_message_id=plan.answers,
                     status_code=status,
+                    subject=document.subject if document else None,
+                    notation=str(document.code) if document else None,
                 ),
             )
             for target, _, redirected_from in plan.deliveries:

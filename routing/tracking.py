@@ -50,6 +50,8 @@ messages = Table(
     Column("business_type", String(4), nullable=True),
     Column("answers_message_id", String(36), nullable=True),
     Column("status_code", String(4), nullable=True),
+    Column("subject", String(1000), nullable=True),
+    Column("notation", String(200), nullable=True),
     Index(None, "document_id"),
     Index(None, "sender_code", "submitted_at"),
 )
@@ -106,6 +108,10 @@ class MessageInfo:
     answers_message_id: UUID | None = None
     """For a status packet: the message (document) it answers."""
     status_code: StatusCode | None = None
+    subject: str | None = None
+    """A document's subject (TrichYeu), for clerks' searches."""
+    notation: str | None = None
+    """A document's number and notation (`7816/VPCP-TTDT`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +168,8 @@ class TrackingStore:
             business_type=info.business_type,
             answers_message_id=str(info.answers_message_id) if info.answers_message_id else None,
             status_code=info.status_code.value if info.status_code else None,
+            subject=info.subject[:1000] if info.subject else None,
+            notation=info.notation[:200] if info.notation else None,
         )
         return bool(getattr(await session.execute(statement), "rowcount", 0))
 
@@ -406,6 +414,8 @@ def _message(data: RowMapping) -> MessageInfo:
         business_type=data["business_type"],
         answers_message_id=UUID(data["answers_message_id"]) if data["answers_message_id"] else None,
         status_code=_status(data["status_code"]),
+        subject=data["subject"],
+        notation=data["notation"],
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from axis.cli.options import Actor, AsJson, default_actor, parse_optional_time
 from axis.db import session_factory
 from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated, require_current
+from axis.registry_authority import after_change
 from axis.settings import Settings, load_settings
 from axis.wiring import (
     database,
@@ -46,7 +46,6 @@ registry_app = typer.Typer(
 )
 
 T = TypeVar("T")
-SNAPSHOT_NAME = "registry-snapshot.json"
 
 
 def _run(work: Callable[[RegistryService, Settings], Awaitable[T]], *, load: bool = True) -> T:
@@ -80,37 +79,6 @@ def _refuse_in_follower_mode(settings: Settings) -> None:
             "this node follows the registry authority (AXIS_REGISTRY_MODE=follower); change "
             "sets are applied on the authority's node and arrive here over the registry topic",
         )
-
-
-async def _after_change(service: RegistryService, settings: Settings) -> list[str]:
-    """What an authority does after a change: write the signed snapshot, publish the outbox.
-    Returns warnings (the change itself is stored either way)."""
-    warnings: list[str] = []
-    if settings.registry_mode != "authority":
-        return warnings
-    directory = settings.registry_snapshot_directory
-    if directory is not None and settings.registry_key and settings.registry_cert:
-        data = write_snapshot(
-            service.registry,
-            key=load_private_key(settings.registry_key),
-            certificate=load_certificate(settings.registry_cert),
-            created_at=datetime.now(UTC),
-        )
-        directory.mkdir(parents=True, exist_ok=True)
-        partial = directory / f".{SNAPSHOT_NAME}.partial"
-        partial.write_bytes(data)
-        os.replace(partial, directory / SNAPSHOT_NAME)  # readers never see half a file
-    try:
-        spec = topic_layout(settings).registry
-        await asyncio.wait_for(ensure_topics(settings.kafka_bootstrap, (spec,)), 30)
-        await asyncio.wait_for(registry_publisher(settings, service).publish_pending(), 60)
-    except Exception as error:  # any broker failure: the version stays in the outbox
-        warnings.append(
-            f"REGISTRY_NOT_PUBLISHED: version {service.version} is applied here but not yet on "
-            f"the registry topic ({type(error).__name__}: {error}); it stays queued: run "
-            "axis registry publish once the broker is reachable"
-        )
-    return warnings
 
 
 def _applied(
@@ -148,7 +116,7 @@ def apply(
         _refuse_in_follower_mode(settings)
         change_set = parse_change_set(changeset.read_bytes())
         record = await service.apply(change_set, actor=actor or default_actor())
-        warnings = await _after_change(service, settings)
+        warnings = await after_change(service, settings)
         _applied(record, warnings, {"changes": len(change_set.changes)}, as_json)
 
     _run(work)
@@ -243,7 +211,7 @@ def import_(
             )
             return
         record = await service.apply(diff.change_set, actor=actor or default_actor())
-        _applied(record, await _after_change(service, settings), counts, as_json)
+        _applied(record, await after_change(service, settings), counts, as_json)
 
     is_snapshot = format_ == "snapshot" or (format_ is None and _is_snapshot(file))
     _run(snapshot if is_snapshot else directory)

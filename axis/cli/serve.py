@@ -7,9 +7,13 @@ import signal
 
 import typer
 
+from axis.http.app import create_app
+from axis.http.context import AppContext
+from axis.http.server import serve_http
 from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated
 from axis.node import open_node
+from axis.node_secret import NodeSecretError, load_or_create
 from axis.settings import Settings, load_settings
 from routing.node import WorkerRole
 from routing.topics import TopicSetupError
@@ -20,18 +24,23 @@ worker_app = typer.Typer(
 )
 
 
-def _run(roles: list[WorkerRole], *, sync_registry: bool) -> None:
+def _run(roles: list[WorkerRole], *, sync_registry: bool, http: bool = False) -> None:
     settings = load_settings()
     configure_logging(fmt=settings.effective_log_format, level=settings.log_level)
     try:
-        asyncio.run(_serve(settings, roles, sync_registry=sync_registry))
+        asyncio.run(_serve(settings, roles, sync_registry=sync_registry, http=http))
+    except NodeSecretError as error:
+        typer.echo(f"NODE_SECRET_UNUSABLE: {error}", err=True)
+        raise typer.Exit(1) from error
     except (NotMigrated, TopicSetupError) as error:
         code = "DATABASE_NOT_MIGRATED" if isinstance(error, NotMigrated) else "TOPIC_SETUP"
         typer.echo(f"{code}: {error}", err=True)
         raise typer.Exit(1) from error
 
 
-async def _serve(settings: Settings, roles: list[WorkerRole], *, sync_registry: bool) -> None:
+async def _serve(
+    settings: Settings, roles: list[WorkerRole], *, sync_registry: bool, http: bool
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -40,15 +49,24 @@ async def _serve(settings: Settings, roles: list[WorkerRole], *, sync_registry: 
         typer.echo(
             f"node {settings.node_id}: {', '.join(r.value for r in roles)} on "
             f"{settings.kafka_bootstrap} (topics {settings.topic_prefix}*), registry version "
-            f"{node.registry.version} ({settings.registry_mode}); Ctrl-C stops",
+            f"{node.registry.version} ({settings.registry_mode})"
+            + (f"; HTTP on http://{settings.listen}" if http else "")
+            + "; Ctrl-C stops",
             err=True,
         )
-        await node.run(roles, stop, sync_registry=sync_registry)
+        if not http:
+            await node.run(roles, stop, sync_registry=sync_registry)
+            return
+        app = create_app(AppContext(node, load_or_create(settings.secret_key_path)))
+        await node.run(
+            roles, stop, sync_registry=sync_registry, also=[serve_http(app, settings, stop)]
+        )
 
 
 def serve() -> None:
-    """Run the node: delivery, retry and tracking workers, and the registry's sync."""
-    _run(list(WorkerRole), sync_registry=True)
+    """Run the node: the HTTP API and dashboard, the delivery, retry and tracking workers, and
+    the registry's sync."""
+    _run(list(WorkerRole), sync_registry=True, http=True)
 
 
 @worker_app.command("deliver")

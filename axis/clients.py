@@ -1,0 +1,332 @@
+"""API clients: who may call the node, as which organization codes, in which roles.
+
+A client is one system or person: a document management system (role `agency`, bound to the
+codes it sends and receives for), the Government Office's registry tool (`registry-authority`),
+an operator, or a clerk (dashboard). Each holds one secret, shown once when it is issued:
+
+- as an API key (`Authorization: Bearer <secret>`) or the dashboard's password, it is checked
+  against its SHA-256, which is all the database keeps for it;
+- a client enabled for HMAC (the national SDK's `XroadVnpt-*` signed headers) signs every
+  request with the secret itself, so the node must be able to compute the same HMAC: for those
+  clients the secret is also kept sealed (Fernet, AES-128-CBC + HMAC-SHA256) under the node's
+  secret key (`axis.node_secret`), never in clear.
+
+Secrets the node issues are 256-bit random strings, for which a plain SHA-256 is the right hash
+(nothing to brute-force; a slow hash would cost every API call). A secret an agency already has
+configured in its SDK may be given instead; it must be at least `MIN_SECRET_LENGTH` characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Boolean, Column, DateTime, String, Table, Text, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from axis.db import metadata
+
+MIN_SECRET_LENGTH = 16
+CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class Role(StrEnum):
+    AGENCY = "agency"
+    """Sends as its codes; reads its codes' inbox, sent items and tracking."""
+    REGISTRY_AUTHORITY = "registry-authority"
+    """Submits registry change sets (the Government Office)."""
+    OPERATOR = "operator"
+    """Dead letters, destinations, clients, the audit log."""
+    CLERK = "clerk"
+    """Reads tracking and the dashboard for its codes."""
+
+
+api_clients = Table(
+    "api_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("sealed_secret", Text, nullable=True),
+    Column("codes", Text, nullable=False),
+    Column("roles", Text, nullable=False),
+    Column("hmac", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("rotated_at", DateTime(timezone=True), nullable=True),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+)
+
+
+class ClientError(ValueError):
+    """A client cannot be created or changed as asked; `code` names why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: what every route checks."""
+
+    client_id: str
+    name: str
+    codes: frozenset[str]
+    roles: frozenset[Role]
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    def acts_for(self, code: str) -> bool:
+        return code in self.codes
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    client_id: str
+    name: str
+    codes: tuple[str, ...]
+    roles: tuple[Role, ...]
+    hmac: bool
+    created_at: datetime
+    rotated_at: datetime | None
+    disabled_at: datetime | None
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_at is None
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.client_id, self.name, frozenset(self.codes), frozenset(self.roles))
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "client_id": self.client_id,
+            "name": self.name,
+            "codes": list(self.codes),
+            "roles": [r.value for r in self.roles],
+            "hmac": self.hmac,
+            "created_at": self.created_at.isoformat(),
+            "rotated_at": self.rotated_at.isoformat() if self.rotated_at else None,
+            "disabled_at": self.disabled_at.isoformat() if self.disabled_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A client and its secret, which is shown this once."""
+
+    client: Client
+    secret: str
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_secret() -> str:
+    return "axk_" + secrets.token_urlsafe(32)
+
+
+def parse_roles(values: Iterable[str]) -> tuple[Role, ...]:
+    roles: list[Role] = []
+    for value in values:
+        try:
+            role = Role(value.strip())
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise ClientError(
+                "CLIENT_ROLE_UNKNOWN", f"unknown role {value!r}; roles are {known}"
+            ) from None
+        if role not in roles:
+            roles.append(role)
+    return tuple(roles)
+
+
+class ClientStore:
+    """The clients table, read and written inside the caller's session."""
+
+    def __init__(self, node_key: bytes) -> None:
+        self._fernet = Fernet(node_key)
+
+    async def add(
+        self,
+        session: AsyncSession,
+        *,
+        client_id: str | None,
+        name: str,
+        codes: Sequence[str],
+        roles: Sequence[Role],
+        hmac_enabled: bool = False,
+        secret: str | None = None,
+        at: datetime | None = None,
+    ) -> Issued:
+        """Create a client; its id is generated when not given. Raises `ClientError`."""
+        client_id = client_id or f"c-{secrets.token_hex(6)}"
+        if not CLIENT_ID.match(client_id):
+            raise ClientError(
+                "CLIENT_ID_INVALID",
+                f"client id {client_id!r} must be 1-64 letters, digits, '.', '_' or '-'",
+            )
+        if not roles:
+            raise ClientError("CLIENT_ROLE_MISSING", "a client needs at least one role")
+        if Role.AGENCY in roles and not codes:
+            raise ClientError(
+                "CLIENT_CODES_MISSING", "an agency client must be bound to at least one code"
+            )
+        secret = self._checked_secret(secret)
+        now = at or datetime.now(UTC)
+        if await self.get(session, client_id) is not None:
+            raise ClientError("CLIENT_EXISTS", f"client {client_id!r} exists already")
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    api_clients.insert().values(
+                        client_id=client_id, name=name, secret_sha256=digest(secret),
+                        sealed_secret=self._seal(secret) if hmac_enabled else None,
+                        codes=json.dumps(sorted(set(codes))),
+                        roles=json.dumps([r.value for r in roles]), hmac=hmac_enabled,
+                        created_at=now, rotated_at=None, disabled_at=None,
+                    )
+                )  # fmt: skip
+        except IntegrityError:
+            raise ClientError(
+                "CLIENT_SECRET_REUSED", "that secret belongs to another client; choose another"
+            ) from None
+        client = await self.get(session, client_id)
+        assert client is not None
+        return Issued(client, secret)
+
+    async def get(self, session: AsyncSession, client_id: str) -> Client | None:
+        row = (
+            await session.execute(select(api_clients).where(api_clients.c.client_id == client_id))
+        ).first()
+        return _client(row._mapping) if row is not None else None
+
+    async def list(self, session: AsyncSession) -> list[Client]:
+        rows = await session.execute(select(api_clients).order_by(api_clients.c.client_id))
+        return [_client(row._mapping) for row in rows]
+
+    async def disable(self, session: AsyncSession, client_id: str, *, at: datetime) -> Client:
+        """Disable a client at once: its secret stops working. Raises `ClientError`."""
+        await self._existing(session, client_id)
+        await session.execute(
+            update(api_clients)
+            .where(api_clients.c.client_id == client_id, api_clients.c.disabled_at.is_(None))
+            .values(disabled_at=at)
+        )
+        return await self._existing(session, client_id)
+
+    async def rotate(
+        self, session: AsyncSession, client_id: str, *, at: datetime, secret: str | None = None
+    ) -> Issued:
+        """Issue a new secret; the old one stops working at once. Raises `ClientError`."""
+        client = await self._existing(session, client_id)
+        secret = self._checked_secret(secret)
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    update(api_clients)
+                    .where(api_clients.c.client_id == client_id)
+                    .values(
+                        secret_sha256=digest(secret),
+                        sealed_secret=self._seal(secret) if client.hmac else None,
+                        rotated_at=at,
+                    )
+                )
+        except IntegrityError:
+            raise ClientError(
+                "CLIENT_SECRET_REUSED", "that secret belongs to another client; choose another"
+            ) from None
+        return Issued(await self._existing(session, client_id), secret)
+
+    async def by_secret(self, session: AsyncSession, secret: str) -> Client | None:
+        """The enabled client holding this secret (an API key), or None."""
+        row = (
+            await session.execute(
+                select(api_clients).where(api_clients.c.secret_sha256 == digest(secret))
+            )
+        ).first()
+        if row is None:
+            return None
+        client = _client(row._mapping)
+        return client if client.enabled else None
+
+    async def login(self, session: AsyncSession, client_id: str, secret: str) -> Client | None:
+        """The enabled client `client_id` if `secret` is its secret, else None."""
+        row = (
+            await session.execute(select(api_clients).where(api_clients.c.client_id == client_id))
+        ).first()
+        if row is None:
+            return None
+        if not hmac.compare_digest(row._mapping["secret_sha256"], digest(secret)):
+            return None
+        client = _client(row._mapping)
+        return client if client.enabled else None
+
+    async def hmac_secret(self, session: AsyncSession, client_id: str) -> tuple[Client, str] | None:
+        """An enabled HMAC client and its secret, to check a signed request; else None."""
+        row = (
+            await session.execute(select(api_clients).where(api_clients.c.client_id == client_id))
+        ).first()
+        if row is None or not row._mapping["hmac"] or row._mapping["sealed_secret"] is None:
+            return None
+        client = _client(row._mapping)
+        if not client.enabled:
+            return None
+        try:
+            secret = self._fernet.decrypt(row._mapping["sealed_secret"].encode("ascii"))
+        except InvalidToken:
+            # Sealed under another node key (the key file was replaced): unusable, not a crash.
+            return None
+        return client, secret.decode("utf-8")
+
+    async def _existing(self, session: AsyncSession, client_id: str) -> Client:
+        client = await self.get(session, client_id)
+        if client is None:
+            raise ClientError("CLIENT_NOT_FOUND", f"no client {client_id!r}")
+        return client
+
+    def _seal(self, secret: str) -> str:
+        return self._fernet.encrypt(secret.encode("utf-8")).decode("ascii")
+
+    @staticmethod
+    def _checked_secret(secret: str | None) -> str:
+        if secret is None:
+            return new_secret()
+        if len(secret) < MIN_SECRET_LENGTH or secret != secret.strip():
+            raise ClientError(
+                "CLIENT_SECRET_WEAK",
+                f"a secret must be at least {MIN_SECRET_LENGTH} characters, "
+                "without leading or trailing spaces",
+            )
+        return secret
+
+
+def _client(data: object) -> Client:
+    row = dict(data)  # type: ignore[call-overload]
+    return Client(
+        client_id=row["client_id"],
+        name=row["name"],
+        codes=tuple(json.loads(row["codes"])),
+        roles=tuple(Role(r) for r in json.loads(row["roles"])),
+        hmac=bool(row["hmac"]),
+        created_at=_aware(row["created_at"]),
+        rotated_at=_aware(row["rotated_at"]) if row["rotated_at"] else None,
+        disabled_at=_aware(row["disabled_at"]) if row["disabled_at"] else None,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,87 @@
+"""Who is calling: `Authorization: Bearer <secret>` on the `/v1` API, checked on every route.
+
+`caller` authenticates (401 `AUTH_REQUIRED` / `AUTH_INVALID`); `needs(role)` also requires a
+role (403 `ROLE_REQUIRED`). What a caller may see within a role (its own codes' inbox, sent
+items, tracking) is checked by the routes themselves against `Principal.codes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from axis.clients import Principal, Role
+from axis.http.context import AppContext, app_context
+from axis.http.errors import ApiError
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="The client's secret, as issued by `axis clients add` or POST /v1/clients.",
+)
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="axis"'}
+
+
+async def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    context: Annotated[AppContext, Depends(app_context)],
+) -> Principal:
+    if credentials is None:
+        raise ApiError(
+            401, "AUTH_REQUIRED",
+            "This route needs a client's secret: send 'Authorization: Bearer <secret>'.",
+            headers=CHALLENGE,
+        )  # fmt: skip
+    async with context.node.sessions() as session:
+        client = await context.clients.by_secret(session, credentials.credentials)
+    if client is None:
+        raise ApiError(
+            401, "AUTH_INVALID",
+            "The secret is not valid: unknown, rotated, or its client is disabled.",
+            headers=CHALLENGE,
+        )  # fmt: skip
+    principal = client.principal
+    request.state.principal = principal
+    structlog.contextvars.bind_contextvars(client=principal.client_id)
+    return principal
+
+
+def needs(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the caller, who must hold one of `roles`."""
+    names = " or ".join(f"'{r.value}'" for r in roles)
+
+    async def check(principal: Annotated[Principal, Depends(caller)]) -> Principal:
+        if not any(principal.has(role) for role in roles):
+            raise ApiError(
+                403, "ROLE_REQUIRED",
+                f"Client {principal.client_id!r} lacks the role this route needs ({names}).",
+            )  # fmt: skip
+        return principal
+
+    return check
+
+
+Agency = Annotated[Principal, Depends(needs(Role.AGENCY))]
+Operator = Annotated[Principal, Depends(needs(Role.OPERATOR))]
+Authority = Annotated[Principal, Depends(needs(Role.REGISTRY_AUTHORITY))]
+Reader = Annotated[Principal, Depends(caller)]
+"""Any authenticated client (the registry is read by every role)."""
+Tracker = Annotated[Principal, Depends(needs(Role.AGENCY, Role.CLERK, Role.OPERATOR))]
+"""Who may read tracking: agencies and clerks for their codes, operators for all."""
+
+
+def scoped_codes(principal: Principal, code: str | None) -> list[str]:
+    """The caller's codes, or the one of them asked for (403 when it is not theirs)."""
+    if code is None:
+        return sorted(principal.codes)
+    if not principal.acts_for(code):
+        raise ApiError(
+            403, "CODE_NOT_ALLOWED",
+            f"Client {principal.client_id!r} does not act for {code}.",
+        )  # fmt: skip
+    return [code]

@@ -1,0 +1,33 @@
+"""Reading request bodies within a bound, before anything is parsed."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from axis.http.errors import ApiError
+from envelopes.safe_parsing import Limits
+
+MAX_PACKET_BYTES = Limits().max_bytes
+"""The largest packet the node takes (the parser's own bound)."""
+
+
+async def bounded_body(request: Request, limit: int = MAX_PACKET_BYTES) -> bytes:
+    """The request's body; 413 `REQUEST_TOO_LARGE` as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(size, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int) -> ApiError:
+    return ApiError(
+        413, "REQUEST_TOO_LARGE",
+        f"The body is {size:,} bytes or more; this node takes at most {limit:,}.",
+    )  # fmt: skip

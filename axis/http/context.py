@@ -1,0 +1,40 @@
+"""What the HTTP layer reaches the node through: one object on `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from axis.clients import ClientStore
+from axis.metrics import Scraper
+from axis.node import Node
+from axis.operator import Operator
+from axis.settings import Settings
+from envelopes.records import RecordCodec
+
+
+@dataclass(slots=True)
+class AppContext:
+    node: Node
+    node_key: bytes
+    """The node's secret key (`axis.node_secret`)."""
+    clients: ClientStore = field(init=False)
+    operator: Operator = field(init=False)
+    scraper: Scraper = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clients = ClientStore(self.node_key)
+        self.operator = Operator(
+            self.node.sessions, self.node.layout, self.node.settings.node_id, RecordCodec()
+        )
+        self.scraper = Scraper(self.node)
+
+    @property
+    def settings(self) -> Settings:
+        return self.node.settings
+
+
+def app_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.axis
+    return context

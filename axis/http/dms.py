@@ -1,0 +1,311 @@
+"""The document management systems' routes: send, inbox, fetch, acknowledge, sent, tracking."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from axis.clients import Principal, Role
+from axis.http.auth import Agency, Tracker, scoped_codes
+from axis.http.bodies import bounded_body
+from axis.http.context import AppContext, app_context
+from axis.http.errors import ApiError, error_responses
+from axis.tracking_reports import find_reports, message_report
+from envelopes.records import RecordKind
+from routing.inbox import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
+from routing.submission import SubmissionRefused
+from routing.tracking import TrackingStore
+
+router = APIRouter(prefix="/v1", tags=["documents"])
+Context = Annotated[AppContext, Depends(app_context)]
+
+KINDS: dict[str, RecordKind] = {"edoc": RecordKind.DOCUMENT, "status": RecordKind.STATUS}
+"""The national API's words for the two kinds of packet."""
+KIND_NAMES = {kind: name for name, kind in KINDS.items()}
+
+
+class RecipientOutcomeModel(BaseModel):
+    addressed: str = Field(description="The code the sender wrote.")
+    outcome: Literal["routed", "redirected", "rejected"]
+    target: str | None = Field(description="The unit that receives it (after redirects).")
+    chain: list[str]
+    reason_code: str | None
+    reason: str | None
+
+
+class SubmitReply(BaseModel):
+    message_id: str
+    kind: str
+    sender: str
+    document_id: str
+    duplicate: bool = Field(description="The same packet was accepted before; this is that answer.")
+    recipients: list[RecipientOutcomeModel]
+
+
+class InboxEntry(BaseModel):
+    id: int = Field(description="Cursor: pass the last one seen as `since` for the next page.")
+    message_id: str
+    kind: Literal["edoc", "status"]
+    recipient: str
+    sender: str
+    document_id: str
+    addressed_to: str | None
+    size: int
+    received_at: datetime
+    fetched_at: datetime | None
+    ack: Literal["processing", "done", "fail"] | None
+    ack_at: datetime | None
+
+
+class InboxPage(BaseModel):
+    items: list[InboxEntry]
+    next_since: int = Field(description="The cursor for the next page (unchanged when empty).")
+
+
+class AckRequest(BaseModel):
+    ack: Ack = Field(description="processing, done or fail")
+    detail: str | None = Field(default=None, max_length=2000)
+
+
+class AckReply(BaseModel):
+    item: InboxEntry
+    changed: bool = Field(description="False when the same answer was recorded before.")
+
+
+class RecipientState(BaseModel):
+    recipient: str
+    addressed_to: str | None
+    phase: str
+    status: str | None
+    attempts: int
+    updated_at: datetime
+    last_error: str | None
+
+
+class SentEntry(BaseModel):
+    message_id: str
+    kind: str
+    sender: str
+    document_id: str
+    subject: str | None
+    submitted_at: datetime
+    recipients: list[RecipientState]
+
+
+class TimelineStep(BaseModel):
+    at: datetime
+    event: str
+    status: str | None
+    effect: str
+    detail: str | None
+    node: str
+
+
+class TrackedRecipient(RecipientState):
+    timeline: list[TimelineStep]
+
+
+class TrackingReport(BaseModel):
+    message_id: str
+    kind: str
+    sender: str
+    document_id: str
+    submitted_at: datetime
+    recipients: list[TrackedRecipient]
+
+
+def inbox_entry(item: InboxItem) -> InboxEntry:
+    return InboxEntry(
+        id=item.id,
+        message_id=str(item.message_id),
+        kind=KIND_NAMES[item.kind],
+        recipient=item.recipient_code,
+        sender=item.sender_code,
+        document_id=item.document_id,
+        addressed_to=item.addressed_to,
+        size=item.packet_size,
+        received_at=item.received_at,
+        fetched_at=item.fetched_at,
+        ack=item.ack.value if item.ack else None,
+        ack_at=item.ack_at,
+    )
+
+
+def message_uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ApiError(
+            404, "INBOX_ITEM_NOT_FOUND", f"{value!r} is not a message id (a UUID)."
+        ) from None
+
+
+@router.post(
+    "/packets",
+    response_model=SubmitReply,
+    status_code=202,
+    summary="Send a signed edXML packet",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses=error_responses(400, 401, 403, 413, 422),
+)
+async def send_packet(request: Request, principal: Agency, context: Context) -> SubmitReply:
+    """The body is the signed packet's bytes exactly as signed. The node verifies it, checks
+    that its From is one of the client's codes, and routes it to each recipient; the reply
+    tells, per recipient, whether it was routed, redirected (and to whom) or rejected."""
+    data = await bounded_body(request)
+    if not data:
+        raise ApiError(400, "PACKET_EMPTY", "The body is empty: send the signed edXML packet.")
+    try:
+        result = await context.node.submission.submit(
+            data, caller_codes=principal.codes, caller=principal.client_id
+        )
+    except SubmissionRefused as refused:
+        status = 403 if refused.code == "SUBMIT_SENDER_NOT_ALLOWED" else 422
+        raise ApiError(status, refused.code, refused.message, problems=refused.problems) from None
+    return SubmitReply.model_validate(result.as_dict())
+
+
+@router.get(
+    "/inbox",
+    response_model=InboxPage,
+    summary="List the inbox",
+    responses=error_responses(401, 403, 422),
+)
+async def inbox(
+    principal: Agency,
+    context: Context,
+    kind: Annotated[Literal["edoc", "status"] | None, Query()] = None,
+    since: Annotated[int, Query(ge=0, le=2**62, description="Cursor: the last id seen.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    code: Annotated[
+        str | None, Query(max_length=64, description="One of the client's codes.")
+    ] = None,
+    pending: Annotated[bool, Query(description="Only items not answered done/fail.")] = False,
+) -> InboxPage:
+    """Packets for the client's codes after `since`, oldest first."""
+    items = await context.node.mailbox.list(
+        scoped_codes(principal, code), kind=KINDS[kind] if kind else None, since=since,
+        limit=limit, unacknowledged_only=pending,
+    )  # fmt: skip
+    return InboxPage(
+        items=[inbox_entry(i) for i in items], next_since=items[-1].id if items else since
+    )
+
+
+@router.get(
+    "/packets/{message_id}",
+    summary="Fetch a packet from the inbox",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}}},
+        **error_responses(401, 403, 404),
+    },
+)
+async def fetch_packet(
+    principal: Agency, context: Context, message_id: Annotated[str, Path(max_length=64)]
+) -> Response:
+    """The packet's bytes exactly as the sender signed them; the first fetch is tracked."""
+    try:
+        fetched = await context.node.mailbox.fetch(
+            sorted(principal.codes), message_uuid(message_id)
+        )
+    except InboxItemNotFound as error:
+        raise ApiError(404, error.code, str(error)) from None
+    return Response(
+        fetched.data,
+        media_type="application/xml",
+        headers={"X-Axis-Message-Id": message_id, "X-Axis-Kind": KIND_NAMES[fetched.item.kind]},
+    )
+
+
+@router.post(
+    "/inbox/{message_id}/ack",
+    response_model=AckReply,
+    summary="Acknowledge a packet",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def acknowledge(
+    principal: Agency,
+    context: Context,
+    message_id: Annotated[str, Path(max_length=64)],
+    answer: AckRequest,
+) -> AckReply:
+    """`processing` while the DMS works on it, then `done` or `fail` (final: a different final
+    answer afterwards is refused with 409 `INBOX_ACK_CONFLICT`; the same one is accepted)."""
+    try:
+        result = await context.node.mailbox.acknowledge(
+            sorted(principal.codes), message_uuid(message_id), answer.ack, detail=answer.detail
+        )
+    except InboxItemNotFound as error:
+        raise ApiError(404, error.code, str(error)) from None
+    except InboxAckConflict as error:
+        raise ApiError(409, error.code, str(error)) from None
+    return AckReply(item=inbox_entry(result.item), changed=result.changed)
+
+
+@router.get(
+    "/sent",
+    response_model=list[SentEntry],
+    summary="List sent packets",
+    responses=error_responses(401, 403, 422),
+)
+async def sent(
+    principal: Agency,
+    context: Context,
+    since: Annotated[datetime | None, Query(description="Submitted at or after.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    code: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[SentEntry]:
+    """What the client's codes sent, newest first, with each recipient's state."""
+    store = TrackingStore()
+    entries: list[SentEntry] = []
+    async with context.node.sessions() as session:
+        messages = await store.sent(
+            session, scoped_codes(principal, code), since=since, limit=limit
+        )
+        for message in messages:
+            deliveries = await store.deliveries_of(session, message.message_id)
+            report = message_report(message, deliveries, [])
+            entries.append(SentEntry.model_validate({**report, "subject": message.subject}))
+    return entries
+
+
+@router.get(
+    "/tracking/{key}",
+    response_model=list[TrackingReport],
+    summary="Track a message or a document",
+    responses=error_responses(401, 403, 404),
+)
+async def tracking(
+    principal: Tracker, context: Context, key: Annotated[str, Path(max_length=200)]
+) -> list[TrackingReport]:
+    """Per recipient, where the message stands and its timeline. `key` is a message id or a
+    DocumentId (every message with it). A sender sees every recipient of what it sent; a
+    recipient sees its own deliveries; an operator sees all."""
+    async with context.node.sessions() as session:
+        reports = await find_reports(session, key)
+    visible = [v for v in (visible_part(principal, r) for r in reports) if v is not None]
+    if not visible:
+        raise ApiError(
+            404, "TRACKING_NOT_FOUND",
+            f"No message {key!r} that this client may see (by message id or DocumentId).",
+        )  # fmt: skip
+    return [TrackingReport.model_validate(r) for r in visible]
+
+
+def visible_part(principal: Principal, report: dict[str, Any]) -> dict[str, Any] | None:
+    """What of `report` the caller may see, or None."""
+    if principal.has(Role.OPERATOR) or principal.acts_for(report["sender"]):
+        return report
+    own = [r for r in report["recipients"] if principal.acts_for(r["recipient"])]
+    return {**report, "recipients": own} if own else None

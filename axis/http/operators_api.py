@@ -1,0 +1,362 @@
+"""The operators' routes: dead letters (list, inspect, replay), destinations (pause, resume),
+clients (create, list, disable, rotate the secret) and the audit log. Every one needs the
+`operator` role; every action is audited with the client who did it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from axis import audit
+from axis.clients import ClientError, Role, parse_roles
+from axis.http.auth import Operator
+from axis.http.context import AppContext, app_context
+from axis.http.errors import ApiError, error_responses
+from axis.operator import dead_letter_json
+from axis.wiring import transactional_producer
+from envelopes.records import RecordCodec
+from routing.dead_letters import DeadLetterQuery
+from routing.operations import ReplayError
+
+router = APIRouter(prefix="/v1", tags=["operators"])
+Context = Annotated[AppContext, Depends(app_context)]
+CodePath = Annotated[str, Path(max_length=64)]
+
+
+def actor(principal_id: str) -> str:
+    return f"client:{principal_id}"
+
+
+def request_id(request: Request) -> str | None:
+    value: str | None = getattr(request.state, "request_id", None)
+    return value
+
+
+class DeadLetterModel(BaseModel):
+    id: int
+    message_id: str
+    kind: str
+    sender: str
+    recipient: str
+    document_id: str
+    origin: str | None
+    failures: int
+    first_failed_at: datetime | None
+    first_error: str | None
+    last_error: str | None
+    error_class: str | None
+    reason: str | None
+    dead_at: datetime
+    replayed_at: datetime | None
+    replayed_by: str | None
+    record: dict[str, Any] | None = None
+
+
+class ReplayRequest(BaseModel):
+    ids: list[int] | None = Field(default=None, max_length=10_000, description="Dead letter ids.")
+    recipient: str | None = Field(default=None, max_length=64)
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class ReplayedModel(BaseModel):
+    dead_letter_id: int
+    message_id: str
+    recipient: str
+
+
+class PauseRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class PauseModel(BaseModel):
+    code: str
+    paused_by: str
+    paused_at: datetime
+    reason: str
+
+
+class Changed(BaseModel):
+    code: str
+    changed: bool = Field(description="False when it was already so.")
+
+
+class ClientModel(BaseModel):
+    client_id: str
+    name: str
+    codes: list[str]
+    roles: list[str]
+    hmac: bool
+    created_at: datetime
+    rotated_at: datetime | None
+    disabled_at: datetime | None
+
+
+class NewClient(BaseModel):
+    client_id: str | None = Field(default=None, max_length=64, description="Generated if absent.")
+    name: str = Field(min_length=1, max_length=200)
+    codes: list[str] = Field(default=[], max_length=1000)
+    roles: list[str] = Field(min_length=1, max_length=4)
+    hmac: bool = Field(default=False, description="Also sign with XroadVnpt HMAC headers.")
+    secret: str | None = Field(
+        default=None, max_length=200, description="The secret an SDK already uses (else issued)."
+    )
+
+
+class IssuedModel(BaseModel):
+    client: ClientModel
+    secret: str = Field(description="Shown this once; the node keeps only its hash.")
+
+
+class AuditModel(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+    request_id: str | None
+
+
+def _client_error(error: ClientError) -> ApiError:
+    status = {"CLIENT_NOT_FOUND": 404, "CLIENT_EXISTS": 409, "CLIENT_SECRET_REUSED": 409}
+    return ApiError(status.get(error.code, 422), error.code, error.message)
+
+
+@router.get(
+    "/dead-letters",
+    response_model=list[DeadLetterModel],
+    summary="List dead letters",
+    responses=error_responses(401, 403, 422),
+)
+async def dead_letters(
+    _: Operator,
+    context: Context,
+    recipient: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+    replayed: Annotated[bool, Query(description="Include replayed ones.")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeadLetterModel]:
+    query = DeadLetterQuery(
+        recipient_code=recipient, since=since, until=until, include_replayed=replayed, limit=limit
+    )
+    letters = await context.operator.dead_letters(query)
+    return [DeadLetterModel.model_validate(dead_letter_json(x)) for x in letters]
+
+
+@router.get(
+    "/dead-letters/{dead_letter_id}",
+    response_model=DeadLetterModel,
+    summary="Inspect a dead letter",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def dead_letter(
+    _: Operator, context: Context, dead_letter_id: Annotated[int, Path(ge=1, le=2**62)]
+) -> DeadLetterModel:
+    letter = await context.operator.dead_letter(dead_letter_id)
+    if letter is None:
+        raise ApiError(404, "DEAD_LETTER_NOT_FOUND", f"There is no dead letter {dead_letter_id}.")
+    return DeadLetterModel.model_validate(dead_letter_json(letter, codec=RecordCodec()))
+
+
+@router.post(
+    "/dead-letters/replay",
+    response_model=list[ReplayedModel],
+    summary="Replay dead letters",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def replay(
+    request: Request, principal: Operator, context: Context, asked: ReplayRequest
+) -> list[ReplayedModel]:
+    """Send dead letters back to delivery: by id, or every one of a recipient and/or a time
+    window. Audited as one action."""
+    if not asked.ids and asked.recipient is None and asked.since is None and asked.until is None:
+        raise ApiError(
+            422, "REPLAY_SELECTION_MISSING",
+            "Name dead letter ids, or a recipient and/or a since/until window.",
+        )  # fmt: skip
+    query = DeadLetterQuery(
+        recipient_code=asked.recipient, since=asked.since, until=asked.until, limit=10_000
+    )
+    try:
+        async with transactional_producer(context.settings, "replay") as producer:
+            done = await context.operator.replay(
+                producer, actor=actor(principal.client_id), ids=asked.ids or None, query=query,
+                request_id=request_id(request),
+            )  # fmt: skip
+    except ReplayError as error:
+        status = 404 if "NOT_FOUND" in error.code else 409
+        raise ApiError(status, error.code, str(error)) from None
+    return [
+        ReplayedModel(dead_letter_id=r.dead_letter_id, message_id=r.message_id,
+                      recipient=r.recipient_code)
+        for r in done
+    ]  # fmt: skip
+
+
+@router.get(
+    "/destinations/paused",
+    response_model=list[PauseModel],
+    summary="Paused destinations",
+    responses=error_responses(401, 403),
+)
+async def paused(_: Operator, context: Context) -> list[PauseModel]:
+    return [
+        PauseModel(code=p.code, paused_by=p.paused_by, paused_at=p.paused_at, reason=p.reason)
+        for p in await context.operator.paused()
+    ]
+
+
+@router.post(
+    "/destinations/{code}/pause",
+    response_model=Changed,
+    summary="Pause deliveries to an agency",
+    responses=error_responses(401, 403, 422),
+)
+async def pause(
+    request: Request, principal: Operator, context: Context, code: CodePath, asked: PauseRequest
+) -> Changed:
+    changed = await context.operator.pause(
+        code, actor=actor(principal.client_id), reason=asked.reason,
+        request_id=request_id(request),
+    )  # fmt: skip
+    return Changed(code=code, changed=changed)
+
+
+@router.post(
+    "/destinations/{code}/resume",
+    response_model=Changed,
+    summary="Resume deliveries to an agency",
+    responses=error_responses(401, 403, 422),
+)
+async def resume(
+    request: Request, principal: Operator, context: Context, code: CodePath
+) -> Changed:
+    changed = await context.operator.resume(
+        code, actor=actor(principal.client_id), request_id=request_id(request)
+    )
+    return Changed(code=code, changed=changed)
+
+
+@router.get(
+    "/clients",
+    response_model=list[ClientModel],
+    summary="List clients",
+    responses=error_responses(401, 403),
+)
+async def clients(_: Operator, context: Context) -> list[ClientModel]:
+    async with context.node.sessions() as session:
+        found = await context.clients.list(session)
+    return [ClientModel.model_validate(c.as_json()) for c in found]
+
+
+@router.post(
+    "/clients",
+    response_model=IssuedModel,
+    status_code=201,
+    summary="Create a client",
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_client(
+    request: Request, principal: Operator, context: Context, asked: NewClient
+) -> IssuedModel:
+    """A client bound to organization codes and roles; its secret is in this reply only."""
+    try:
+        roles = _roles(asked.roles)
+        async with context.node.sessions.begin() as session:
+            issued = await context.clients.add(
+                session, client_id=asked.client_id, name=asked.name, codes=asked.codes,
+                roles=roles, hmac_enabled=asked.hmac, secret=asked.secret,
+            )  # fmt: skip
+            await _audit(session, principal.client_id, "clients.add", issued.client.client_id,
+                         {"codes": asked.codes, "roles": asked.roles, "hmac": asked.hmac},
+                         request)  # fmt: skip
+    except ClientError as error:
+        raise _client_error(error) from None
+    return IssuedModel(
+        client=ClientModel.model_validate(issued.client.as_json()), secret=issued.secret
+    )
+
+
+@router.post(
+    "/clients/{client_id}/disable",
+    response_model=ClientModel,
+    summary="Disable a client",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def disable_client(
+    request: Request, principal: Operator, context: Context, client_id: CodePath
+) -> ClientModel:
+    try:
+        async with context.node.sessions.begin() as session:
+            client = await context.clients.disable(session, client_id, at=datetime.now(UTC))
+            await _audit(session, principal.client_id, "clients.disable", client_id, {}, request)
+    except ClientError as error:
+        raise _client_error(error) from None
+    return ClientModel.model_validate(client.as_json())
+
+
+@router.post(
+    "/clients/{client_id}/rotate",
+    response_model=IssuedModel,
+    summary="Rotate a client's secret",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def rotate_client(
+    request: Request, principal: Operator, context: Context, client_id: CodePath
+) -> IssuedModel:
+    """A new secret; the old one stops working at once."""
+    try:
+        async with context.node.sessions.begin() as session:
+            issued = await context.clients.rotate(session, client_id, at=datetime.now(UTC))
+            await _audit(session, principal.client_id, "clients.rotate", client_id, {}, request)
+    except ClientError as error:
+        raise _client_error(error) from None
+    return IssuedModel(
+        client=ClientModel.model_validate(issued.client.as_json()), secret=issued.secret
+    )
+
+
+@router.get(
+    "/audit",
+    response_model=list[AuditModel],
+    summary="The audit log",
+    responses=error_responses(401, 403, 422),
+)
+async def audit_log(
+    _: Operator,
+    context: Context,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    actor_name: Annotated[str | None, Query(alias="actor", max_length=200)] = None,
+) -> list[AuditModel]:
+    """The newest entries first."""
+    async with context.node.sessions() as session:
+        entries = await audit.recent(session, limit=limit, actor=actor_name)
+    return [
+        AuditModel(id=e.id or 0, at=e.at, actor=e.actor, action=e.action, target=e.target,
+                   detail=e.detail, request_id=e.request_id)
+        for e in entries
+    ]  # fmt: skip
+
+
+def _roles(values: list[str]) -> list[Role]:
+    return list(parse_roles(values))
+
+
+async def _audit(
+    session: Any,
+    client_id: str,
+    action: str,
+    target: str,
+    detail: dict[str, Any],
+    request: Request,
+) -> None:
+    await audit.append(
+        session,
+        audit.AuditEntry(actor=actor(client_id), action=action, target=target, detail=detail,
+                         request_id=request_id(request)),
+    )  # fmt: skip

@@ -1,0 +1,246 @@
+"""The registry's routes: search and read units (with the resolve answer), the change log, the
+authority's change sets, and the signed snapshot followers load from."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from axis.http.auth import Authority, Reader
+from axis.http.bodies import bounded_body
+from axis.http.context import AppContext, app_context
+from axis.http.errors import ApiError, error_responses
+from axis.registry_authority import after_change, snapshot_path
+from orgcodes.changes import parse_change_set
+from orgcodes.errors import RegistryError
+from orgcodes.model import UnitState
+
+router = APIRouter(prefix="/v1/registry", tags=["registry"])
+Context = Annotated[AppContext, Depends(app_context)]
+MAX_CHANGE_SET_BYTES = 64 * 1024 * 1024
+
+
+class Unit(BaseModel):
+    code: str
+    name: str
+    parent: str | None
+    level: int
+    status: Literal["active", "closed"]
+    since: datetime
+    until: datetime | None
+    version: int
+    alt_code: str | None
+    successors: list[str]
+    old_codes: list[str]
+    delivery_mode: str
+    endpoint: str | None
+    email: str | None
+    phone: str | None
+
+
+class UnitPage(BaseModel):
+    total: int
+    offset: int
+    units: list[Unit]
+
+
+class Resolved(BaseModel):
+    input: str
+    outcome: str
+    target: str | None
+    chain: list[str]
+    candidates: list[str]
+    version: int
+
+
+class UnitDetail(BaseModel):
+    unit: Unit | None = Field(description="The unit's state at `at` (None before it existed).")
+    history: list[Unit]
+    resolve: Resolved
+
+
+class VersionEntry(BaseModel):
+    version: int
+    effective: datetime
+    applied_at: datetime
+    applied_by: str
+    source: str
+    reason: str
+    payload_sha256: str
+    change_set: dict[str, Any]
+
+
+class Applied(BaseModel):
+    version: int
+    effective: datetime
+    warnings: list[str]
+
+
+def unit_model(state: UnitState) -> Unit:
+    return Unit(
+        code=state.code, name=state.name, parent=state.parent, level=state.level,
+        status=state.status.value, since=state.since, until=state.until, version=state.version,
+        alt_code=state.alt_code, successors=list(state.successors),
+        old_codes=list(state.old_codes), delivery_mode=state.delivery_mode.value,
+        endpoint=state.endpoint, email=state.contact.email, phone=state.contact.phone,
+    )  # fmt: skip
+
+
+def _at(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@router.get(
+    "/units", response_model=UnitPage, summary="Search units", responses=error_responses(401, 422)
+)
+async def units(
+    _: Reader,
+    context: Context,
+    q: Annotated[str | None, Query(max_length=200, description="In the code or name.")] = None,
+    parent: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[Literal["active", "closed"] | None, Query()] = None,
+    level: Annotated[int | None, Query(ge=0, le=20)] = None,
+    at: Annotated[datetime | None, Query(description="Units as they stood then.")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> UnitPage:
+    """Units whose state at `at` (default: now) matches, ordered by code."""
+    moment = _at(at)
+    needle = q.casefold() if q else None
+    found: list[UnitState] = []
+    for history in context.node.registry.registry:
+        state = history.at(moment)
+        if state is None:
+            continue
+        if status is not None and state.status.value != status:
+            continue
+        if parent is not None and state.parent != parent:
+            continue
+        if level is not None and state.level != level:
+            continue
+        if needle and needle not in state.code.casefold() and needle not in state.name.casefold():
+            continue
+        found.append(state)
+    found.sort(key=lambda s: s.code)
+    return UnitPage(
+        total=len(found), offset=offset,
+        units=[unit_model(s) for s in found[offset : offset + limit]],
+    )  # fmt: skip
+
+
+@router.get(
+    "/units/{code}",
+    response_model=UnitDetail,
+    summary="One unit, resolved",
+    responses=error_responses(401, 404, 422),
+)
+async def unit(
+    _: Reader,
+    context: Context,
+    code: Annotated[str, Path(max_length=64)],
+    at: Annotated[datetime | None, Query()] = None,
+) -> UnitDetail:
+    """The unit's state at `at`, its whole history, and where a packet addressed to it goes
+    (`resolve`: routed, redirected through successors, or why not). An old or alternate code
+    answers with its resolution even when it is no unit's own code."""
+    moment = _at(at)
+    service = context.node.registry
+    resolution = service.resolve(code, moment)
+    history = service.registry.history(code)
+    if history is None and resolution.outcome.value == "unknown":
+        raise ApiError(404, "REGISTRY_UNKNOWN_CODE", f"{code} is not in the registry.")
+    state = history.at(moment) if history else None
+    return UnitDetail(
+        unit=unit_model(state) if state else None,
+        history=[unit_model(s) for s in history.states] if history else [],
+        resolve=Resolved.model_validate(resolution.as_json()),
+    )
+
+
+@router.get(
+    "/changes",
+    response_model=list[VersionEntry],
+    summary="The change log",
+    responses=error_responses(401, 422),
+)
+async def changes(
+    _: Reader,
+    context: Context,
+    since: Annotated[int, Query(ge=0, le=2**31, description="The last version known.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[VersionEntry]:
+    """Change sets applied after version `since`, oldest first."""
+    service = context.node.registry
+    async with service.sessions() as session:
+        records = await service.store.versions(session, since=since, limit=limit)
+    return [VersionEntry(**r.as_json(), change_set=json.loads(r.payload)) for r in records]
+
+
+@router.post(
+    "/changesets",
+    response_model=Applied,
+    status_code=201,
+    summary="Apply a change set",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "A change set (see the registry docs).",
+                    }
+                }
+            },
+        }
+    },
+    responses=error_responses(401, 403, 409, 413, 422),
+)
+async def apply_change_set(request: Request, principal: Authority, context: Context) -> Applied:
+    """The registry authority's change set, applied as the next version, then signed into the
+    snapshot and published to every follower."""
+    settings = context.settings
+    if settings.registry_mode == "follower":
+        raise ApiError(
+            409, "REGISTRY_FOLLOWER",
+            "This node follows the registry authority; apply change sets on the authority's node.",
+        )  # fmt: skip
+    data = await bounded_body(request, MAX_CHANGE_SET_BYTES)
+    service = context.node.registry
+    try:
+        record = await service.apply(
+            parse_change_set(data), actor=f"client:{principal.client_id}", source="api"
+        )
+    except RegistryError as error:
+        problems = [error.as_json()]
+        raise ApiError(422, error.code.value, error.message, problems=problems) from None
+    warnings = await after_change(service, settings)
+    return Applied(version=record.version, effective=record.effective, warnings=warnings)
+
+
+@router.get(
+    "/snapshot",
+    summary="The signed registry snapshot",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}}}},
+        **error_responses(401, 404),
+    },
+)
+async def snapshot(_: Reader, context: Context) -> FileResponse:
+    """The whole registry signed by the registry authority (what a follower loads at start)."""
+    path = snapshot_path(context.settings)
+    if path is None or not path.is_file():
+        raise ApiError(
+            404, "REGISTRY_SNAPSHOT_UNAVAILABLE",
+            "This node does not sign registry snapshots (it is not the registry authority, or "
+            "has no registry key); fetch the snapshot from the authority's node.",
+        )  # fmt: skip
+    return FileResponse(path, media_type="application/json", filename=path.name)

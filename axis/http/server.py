@@ -1,0 +1,55 @@
+"""Serving the app with uvicorn inside the node's event loop, stopped with the node."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI
+
+from axis.settings import Settings
+
+
+def http_server(app: FastAPI, settings: Settings) -> uvicorn.Server:
+    host, port = settings.listen_host_port
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http="h11",  # answers `Expect: 100-continue` (the national SDK sends it)
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    return _NodeServer(config)
+
+
+class _NodeServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to the node (which stops everything in order)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_http(app: FastAPI, settings: Settings, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set."""
+    server = http_server(app, settings)
+    task = asyncio.create_task(server.serve())
+    waiter = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()
+            if not server.started:
+                raise OSError(f"the HTTP server could not listen on {settings.listen}")
+            return
+    finally:
+        server.should_exit = True
+        waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

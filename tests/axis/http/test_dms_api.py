@@ -1,0 +1,70 @@
+"""The document management systems' API over HTTP, on a running node (real Kafka, PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.axis.http.conftest import HttpNode
+from tests.support.packets import document
+from tests.support.running_node import G22, H39, H41, H53, signed
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_document_sent_over_http_is_fetched_acknowledged_and_tracked(
+    http_node: HttpNode,
+) -> None:
+    data = signed(document(G22, [H41, H39], 1), http_node.running.pki, G22)
+    async with http_node.client("g22") as g22, http_node.client("h53") as h53:
+        sent = await g22.post("/v1/packets", content=data,
+                              headers={"Content-Type": "application/xml"})  # fmt: skip
+        assert sent.status_code == 202, sent.text
+        reply = sent.json()
+        outcomes = {r["addressed"]: r for r in reply["recipients"]}
+        assert outcomes[H41]["outcome"] == "routed"
+        assert (outcomes[H39]["outcome"], outcomes[H39]["target"]) == ("redirected", H53)
+        message_id = reply["message_id"]
+
+        async def landed() -> bool:
+            page = (await h53.get("/v1/inbox", params={"kind": "edoc"})).json()
+            return any(i["message_id"] == message_id for i in page["items"])
+
+        await http_node.running.until(landed, "the document in H53's inbox")
+        fetched = await h53.get(f"/v1/packets/{message_id}")
+        assert fetched.status_code == 200
+        assert fetched.content == data
+        ack = await h53.post(f"/v1/inbox/{message_id}/ack", json={"ack": "done"})
+        assert ack.status_code == 200, ack.text
+        assert ack.json()["item"]["ack"] == "done"
+        conflict = await h53.post(f"/v1/inbox/{message_id}/ack", json={"ack": "fail"})
+        assert (conflict.status_code, conflict.json()["error"]["code"]) == (
+            409, "INBOX_ACK_CONFLICT",
+        )  # fmt: skip
+
+        async def acknowledged() -> bool:
+            reports = (await g22.get(f"/v1/tracking/{message_id}")).json()
+            phases = {r["recipient"]: r["phase"] for r in reports[0]["recipients"]}
+            return phases.get(H53) == "acknowledged"
+
+        await http_node.running.until(acknowledged, "H53's delivery acknowledged in tracking")
+        own = (await h53.get(f"/v1/tracking/{message_id}")).json()
+        assert [r["recipient"] for r in own[0]["recipients"]] == [H53]
+        sent_items = (await g22.get("/v1/sent")).json()
+        assert sent_items[0]["message_id"] == message_id
+        assert {r["recipient"] for r in sent_items[0]["recipients"]} == {H41, H53}
+
+
+async def test_sending_as_another_agency_is_refused_with_its_code(http_node: HttpNode) -> None:
+    data = signed(document(G22, [H41], 2), http_node.running.pki, G22)
+    async with http_node.client("h41") as h41:
+        refused = await h41.post("/v1/packets", content=data)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "SUBMIT_SENDER_NOT_ALLOWED"
+
+
+async def test_a_malformed_packet_gets_its_code_and_sentence(http_node: HttpNode) -> None:
+    async with http_node.client("g22") as g22:
+        refused = await g22.post("/v1/packets", content=b"<not-edxml/>")
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] and error["message"]
