@@ -69,7 +69,7 @@ class InboxPage(BaseModel):
 
 class AckRequest(BaseModel):
     ack: Ack = Field(description="processing, done or fail")
-    detail: str | None = Field(default=None, max_length=2000)
+    detail: str | None = Field(default=None, max_length=500)
 
 
 class AckReply(BaseModel):
@@ -220,7 +220,7 @@ async def fetch_packet(
             sorted(principal.codes), message_uuid(message_id)
         )
     except InboxItemNotFound as error:
-        raise ApiError(404, error.code, str(error)) from None
+        raise await not_found_or_not_yours(context, message_id, error) from None
     return Response(
         fetched.data,
         media_type="application/xml",
@@ -247,7 +247,7 @@ async def acknowledge(
             sorted(principal.codes), message_uuid(message_id), answer.ack, detail=answer.detail
         )
     except InboxItemNotFound as error:
-        raise ApiError(404, error.code, str(error)) from None
+        raise await not_found_or_not_yours(context, message_id, error) from None
     except InboxAckConflict as error:
         raise ApiError(409, error.code, str(error)) from None
     return AckReply(item=inbox_entry(result.item), changed=result.changed)
@@ -281,7 +281,7 @@ async def sent(
 
 
 @router.get(
-    "/tracking/{key}",
+    "/tracking/{key:path}",
     response_model=list[TrackingReport],
     summary="Track a message or a document",
     responses=error_responses(401, 403, 404),
@@ -295,12 +295,32 @@ async def tracking(
     async with context.node.sessions() as session:
         reports = await find_reports(session, key)
     visible = [v for v in (visible_part(principal, r) for r in reports) if v is not None]
+    if reports and not visible:
+        raise ApiError(
+            403, "TRACKING_NOT_ALLOWED",
+            f"Client {principal.client_id!r} neither sent nor received {key!r}.",
+        )  # fmt: skip
     if not visible:
         raise ApiError(
-            404, "TRACKING_NOT_FOUND",
-            f"No message {key!r} that this client may see (by message id or DocumentId).",
-        )  # fmt: skip
+            404, "TRACKING_NOT_FOUND", f"No message {key!r} (by message id or DocumentId)."
+        )
     return [TrackingReport.model_validate(r) for r in visible]
+
+
+async def not_found_or_not_yours(
+    context: AppContext, message_id: str, error: InboxItemNotFound
+) -> ApiError:
+    """404 when the node knows no such message; 403 when it is another agency's.
+
+    Message ids are random UUIDs, so telling that one exists reveals nothing a caller could
+    not have been given; it tells a DMS that it used the wrong client, not a missing packet."""
+    async with context.node.sessions() as session:
+        known = await TrackingStore().message(session, message_uuid(message_id))
+    if known is None:
+        return ApiError(404, error.code, str(error))
+    return ApiError(
+        403, "INBOX_NOT_YOURS", "This message is not in the inbox of this client's codes."
+    )
 
 
 def visible_part(principal: Principal, report: dict[str, Any]) -> dict[str, Any] | None:

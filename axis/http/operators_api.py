@@ -69,7 +69,7 @@ class ReplayedModel(BaseModel):
 
 
 class PauseRequest(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class PauseModel(BaseModel):

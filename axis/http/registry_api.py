@@ -173,7 +173,7 @@ async def unit(
 async def changes(
     _: Reader,
     context: Context,
-    since: Annotated[int, Query(ge=0, le=2**31, description="The last version known.")] = 0,
+    since: Annotated[int, Query(ge=0, le=2**31 - 1, description="The last version known.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[VersionEntry]:
     """Change sets applied after version `since`, oldest first."""

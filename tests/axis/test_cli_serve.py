@@ -1,5 +1,5 @@
-"""`axis serve` as an operator runs it: a separate process whose workers deliver and track what
-another process submits, and which stops cleanly on SIGTERM."""
+"""`axis serve` as an operator runs it: a separate process that takes a document over its HTTP
+API, delivers and tracks it, answers its health routes, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from uuid import UUID
 
+import httpx
 import pytest
 
+from axis.clients import ClientStore, Role
 from axis.node import open_node
+from axis.node_secret import load_or_create
 from axis.settings import load_settings
 from routing.lifecycle import Phase
 from routing.tracking import TrackingStore
@@ -21,6 +25,7 @@ from signing.signer import sign_packet
 from tests.support.bus import eventually
 from tests.support.cli import run_axis as axis
 from tests.support.packets import document
+from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -31,9 +36,12 @@ async def test_serve_delivers_and_tracks_what_is_submitted_and_stops_on_sigterm(
     tmp_path: Path, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
     data = tmp_path / "data"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ, "AXIS_DATA_DIR": str(data), "AXIS_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "AXIS_TOPIC_PREFIX": topic_prefix, "AXIS_PARTITIONS": "2",
+        "AXIS_LISTEN": f"127.0.0.1:{port}",
     }  # fmt: skip
     for name in ("AXIS_CONFIG", "AXIS_DATABASE_URL"):
         env.pop(name, None)
@@ -72,21 +80,39 @@ async def test_serve_delivers_and_tracks_what_is_submitted_and_stops_on_sigterm(
             data_dir=data, kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix,
             partitions=2,
         )  # fmt: skip
-        async with open_node(settings) as node:  # submits here; delivers nothing itself
+        async with open_node(settings) as node:  # reads what the served node did
+            async with node.sessions.begin() as session:
+                issued = await ClientStore(load_or_create(settings.secret_key_path)).add(
+                    session, client_id="dms-g22", name="DMS", codes=[G22], roles=[Role.AGENCY]
+                )
             packet = sign_packet(
                 document(G22, [H41], 1),
                 load_private_key(pki / f"{G22}.key"),
                 load_certificate(pki / f"{G22}.pem"),
             )
-            result = await node.submission.submit(packet, caller_codes=frozenset({G22}))
+            auth = {"Authorization": f"Bearer {issued.secret}"}
+            async with httpx.AsyncClient(base_url=url, headers=auth, timeout=30) as client:
+
+                async def listening() -> bool:
+                    try:
+                        return (await client.get("/healthz")).status_code == 200
+                    except httpx.TransportError:
+                        return False
+
+                await eventually(listening, timeout=60, what="the served node's HTTP API")
+                sent = await client.post("/v1/packets", content=packet)
+                assert sent.status_code == 202, sent.text
+                ready = await client.get("/readyz")
+                assert ready.status_code == 200, ready.text
+            message_id = UUID(sent.json()["message_id"])
 
             async def delivered() -> bool:
                 async with node.sessions() as session:
-                    found = await TrackingStore().delivery(session, result.message_id, H41)
+                    found = await TrackingStore().delivery(session, message_id, H41)
                 return found is not None and found.phase is Phase.DELIVERED
 
             await eventually(delivered, timeout=90, what="the served node to deliver and track")
-            fetched = await node.mailbox.fetch([H41], result.message_id)
+            fetched = await node.mailbox.fetch([H41], message_id)
             assert fetched.data == packet
     finally:
         server.send_signal(signal.SIGTERM)
@@ -94,3 +120,4 @@ async def test_serve_delivers_and_tracks_what_is_submitted_and_stops_on_sigterm(
     stderr = log.read_text()
     assert server.returncode == 0, stderr
     assert "deliver, retry, track" in stderr
+    assert f"HTTP on {url}" in stderr
