@@ -45,7 +45,8 @@ def demo() -> None:
     console.print()
     print_reports(console, reports)
     console.print(
-        f"\n[green]demo finished[/green]: see it again with axis track {run.result.message_id}"
+        "\n[green]demo finished[/green]: see it again with "
+        f"axis track --local {run.result.message_id}"
     )
 
 

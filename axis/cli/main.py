@@ -11,7 +11,11 @@ from axis.cli import (
     doctor,
     envelope,
     operators,
+    profiles,
     registry,
+    remote,
+    remote_clients,
+    remote_registry,  # noqa: F401 (adds the HTTP commands to `registry`)
     serve,
     signing,
     tracking,
@@ -30,15 +34,21 @@ app.add_typer(db.app, name="db")
 app.add_typer(signing.keys_app, name="keys")
 app.add_typer(trust.trust_app, name="trust")
 app.add_typer(registry.registry_app, name="registry")
-app.add_typer(operators.dead_letters_app, name="dead-letters")
+app.add_typer(operators.dlq_app, name="dlq")
 app.add_typer(operators.destinations_app, name="destinations")
+app.add_typer(remote_clients.clients_app, name="clients")
+app.add_typer(profiles.profile_app, name="profile")
 app.add_typer(tracking.evidence_app, name="evidence")
 app.add_typer(serve.worker_app, name="worker")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("sign")(signing.sign)
 app.command("verify")(signing.verify)
-app.command("track")(tracking.track)
+app.command("send")(remote.send)
+app.command("inbox")(remote.inbox)
+app.command("fetch")(remote.fetch)
+app.command("ack")(remote.ack)
+app.command("track")(remote.track)
 app.command("stuck")(tracking.stuck)
 app.command("doctor")(doctor.doctor)
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from fastapi import FastAPI, Request, Response
 
-from axis.http import dashboard, dms, errors, health, operators_api, registry_api
+from axis.http import compat, dashboard, dms, errors, health, operators_api, registry_api
 from axis.http.context import AppContext
 
 REQUEST_ID = "X-Request-ID"
@@ -50,4 +50,5 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(operators_api.router)
     app.include_router(health.router)
     app.include_router(dashboard.router)
+    app.include_router(compat.router(context.settings.compat_prefix))
     return app

@@ -33,8 +33,8 @@ def test_the_demo_runs_a_document_to_06_for_both_recipients_twice(
     assert "000.00.00.H41: acknowledged, status 06" in out
     assert "000.00.00.H53 (addressed to 000.00.00.H39): acknowledged, status 06" in out
 
-    message_id = re.findall(r"axis track ([0-9a-f-]{36})", out)[-1]
-    tracked = axis(["track", message_id, "--json"], env, cwd=tmp_path)
+    message_id = re.findall(r"axis track --local ([0-9a-f-]{36})", out)[-1]
+    tracked = axis(["track", "--local", message_id, "--json"], env, cwd=tmp_path)
     assert tracked.returncode == 0, tracked.stderr
     (report,) = json.loads(tracked.stdout)
     by_recipient = {r["recipient"]: r for r in report["recipients"]}
@@ -49,4 +49,4 @@ def test_the_demo_runs_a_document_to_06_for_both_recipients_twice(
     again = axis(["demo"], env, cwd=tmp_path, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "loaded the generated 2025 dataset" not in again.stdout  # the registry is kept
-    assert re.findall(r"axis track ([0-9a-f-]{36})", again.stdout)[-1] != message_id
+    assert re.findall(r"axis track --local ([0-9a-f-]{36})", again.stdout)[-1] != message_id

@@ -41,8 +41,10 @@ async def test_generated_requests_find_no_server_error(served: HttpNode, tmp_pat
     def run() -> int:
         with report.open("w") as out:
             env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
-            return subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
-                                  timeout=900).returncode  # fmt: skip
+            done = subprocess.run(
+                command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path, timeout=900
+            )
+            return done.returncode
 
     status = await asyncio.to_thread(run)
     text = report.read_text()

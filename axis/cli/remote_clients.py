@@ -1,0 +1,201 @@
+"""`axis clients add|list|disable|rotate`: who may call the node's API, managed over HTTP by an
+operator's profile.
+
+The first operator client cannot be made over HTTP (nobody holds a secret yet), so
+`axis clients add --local` writes it straight into the node's database, on the node's machine,
+with the node's settings and secret key, audited as the local user (`--actor`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from axis import audit
+from axis.cli.options import AsJson, default_actor
+from axis.cli.profiles import ProfileName
+from axis.cli.remote import echo_json, fail, node, print_table, when
+from axis.client import ClientInfo, IssuedClient
+from axis.clients import ClientError, ClientStore, Issued, parse_roles
+from axis.db import session_factory
+from axis.migrations.runner import NotMigrated, require_current
+from axis.node_secret import NodeSecretError, load_or_create
+from axis.settings import load_settings
+from axis.wiring import database
+
+clients_app = typer.Typer(
+    help="API clients: add, list, disable, rotate a secret (over HTTP, operator; or "
+    "`add --local` on the node's machine).",
+    no_args_is_help=True,
+)
+
+SHOWN_ONCE = (
+    "Keep this secret now: the node keeps only its hash and cannot show it again "
+    "(`axis clients rotate ID` issues a new one)."
+)
+
+
+def _print_issued(issued: IssuedClient, verb: str, as_json: bool) -> None:
+    """The client and its secret, once: the secret alone on stdout's last line, the warning on
+    stderr (so `| tail -1` hands a script just the secret)."""
+    if as_json:
+        echo_json(issued)
+    else:
+        client = issued.client
+        roles = ", ".join(client.roles)
+        codes = ", ".join(client.codes) or "-"
+        typer.echo(
+            f"client {client.client_id} {verb} ({client.name}; roles {roles}; codes {codes})"
+        )
+        typer.echo(issued.secret)
+    typer.echo(SHOWN_ONCE, err=True)
+
+
+def _read_secret() -> str:
+    secret = sys.stdin.readline().strip()
+    if not secret:
+        fail("CLIENT_SECRET_MISSING", "--secret-stdin was given but stdin holds no secret")
+    return secret
+
+
+def _add_locally(
+    client_id: str | None,
+    name: str,
+    codes: Sequence[str],
+    roles: Sequence[str],
+    hmac: bool,
+    secret: str | None,
+    actor: str,
+) -> Issued:
+    settings = load_settings()
+
+    async def work() -> Issued:
+        async with database(settings) as engine:
+            await require_current(engine, "adding a client")
+            store = ClientStore(load_or_create(settings.secret_key_path))
+            async with session_factory(engine).begin() as session:
+                issued = await store.add(
+                    session, client_id=client_id, name=name, codes=codes,
+                    roles=parse_roles(roles), hmac_enabled=hmac, secret=secret,
+                )  # fmt: skip
+                detail = {"codes": list(codes), "roles": list(roles), "hmac": hmac, "local": True}
+                entry = audit.AuditEntry(
+                    actor=actor, action="clients.add", target=issued.client.client_id,
+                    detail=detail,
+                )  # fmt: skip
+                await audit.append(session, entry)
+            return issued
+
+    try:
+        return asyncio.run(work())
+    except ClientError as error:
+        fail(error.code, error.message)
+    except NotMigrated as error:
+        fail("DATABASE_NOT_MIGRATED", str(error))
+    except NodeSecretError as error:
+        fail("NODE_SECRET_UNUSABLE", str(error))
+
+
+@clients_app.command("add")
+def add(
+    name: Annotated[str, typer.Option(help="Who it is (a DMS, a person, a tool).")],
+    role: Annotated[
+        list[str],
+        typer.Option(help="agency, clerk, operator or registry-authority (repeatable)."),
+    ],
+    code: Annotated[
+        list[str] | None,
+        typer.Option(help="An organization code it acts for (repeatable; agencies need one)."),
+    ] = None,
+    client_id: Annotated[
+        str | None, typer.Option("--id", help="Its id (default: generated).")
+    ] = None,
+    hmac: Annotated[
+        bool, typer.Option(help="Also accept the national SDK's HMAC-signed requests.")
+    ] = False,
+    secret_stdin: Annotated[
+        bool,
+        typer.Option(help="Use the secret on stdin (one an SDK already has) instead of a new one."),
+    ] = False,
+    local: Annotated[
+        bool,
+        typer.Option(
+            help="Write to this machine's node database (the node's settings) instead of "
+            "calling the API: for the first operator client."
+        ),
+    ] = False,
+    actor: Annotated[
+        str,
+        typer.Option(
+            help="With --local: who does this, for the audit log (default user@host). Over "
+            "HTTP the node audits the profile's client."
+        ),
+    ] = "",
+    profile: ProfileName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create a client bound to codes and roles; prints its secret once."""
+    codes = list(code or [])
+    secret = _read_secret() if secret_stdin else None
+    if local:
+        made = _add_locally(client_id, name, codes, role, hmac, secret, actor or default_actor())
+        issued = IssuedClient(
+            client=ClientInfo.model_validate(made.client.as_json()), secret=made.secret
+        )
+    else:
+        with node(profile) as axis:
+            issued = axis.add_client(
+                name, roles=role, codes=codes, client_id=client_id, hmac=hmac, secret=secret
+            )
+    _print_issued(issued, "created", as_json)
+
+
+@clients_app.command("list")
+def list_clients(profile: ProfileName = None, as_json: AsJson = False) -> None:
+    """Every client, enabled or not (never their secrets)."""
+    with node(profile) as axis:
+        clients = axis.clients()
+    if as_json:
+        echo_json(clients)
+        return
+    table = Table("id", "name", "roles", "codes", "hmac", "created (UTC)", "state")
+    for c in clients:
+        state = f"disabled {when(c.disabled_at)}" if c.disabled_at else "enabled"
+        table.add_row(
+            c.client_id, c.name, ", ".join(c.roles), ", ".join(c.codes),
+            "yes" if c.hmac else "", when(c.created_at), state,
+        )  # fmt: skip
+    print_table(table)
+    typer.echo(f"{len(clients)} client(s)")
+
+
+@clients_app.command("disable")
+def disable(
+    client_id: Annotated[str, typer.Argument(help="The client's id.")],
+    profile: ProfileName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Disable a client: its secret stops working at once."""
+    with node(profile) as axis:
+        client = axis.disable_client(client_id)
+    if as_json:
+        echo_json(client)
+        return
+    typer.echo(f"client {client.client_id} disabled at {when(client.disabled_at)} UTC")
+
+
+@clients_app.command("rotate")
+def rotate(
+    client_id: Annotated[str, typer.Argument(help="The client's id.")],
+    profile: ProfileName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Issue a new secret (printed once); the old one stops working at once."""
+    with node(profile) as axis:
+        issued = axis.rotate_client(client_id)
+    _print_issued(issued, "has a new secret", as_json)
