@@ -3,6 +3,7 @@ puts nothing twice in an inbox; Kafka re-delivers the uncommitted batches to its
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -22,6 +23,11 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = ["000.00.00.H53", "000.00.00.H41", "000.00.00.H49"]
 TOTAL = 600
+FIRST = 100
+"""Packets on the topic before the first worker starts."""
+WINDOW = 150
+"""How far the stream may run ahead of the deliveries."""
+STEP = 50
 
 
 async def _count(bus: Bus) -> int:
@@ -35,8 +41,18 @@ async def test_killed_workers_lose_nothing_and_duplicate_nothing(
     async with bus.sessions() as session:
         schema = (await session.execute(text("SELECT current_schema()"))).scalar_one()
     records = [delivery(RECIPIENTS[i % 3]) for i in range(TOTAL)]
-    for start in range(0, TOTAL, 100):
-        await bus.submit(*records[start : start + 100])
+    await bus.submit(*records[:FIRST])
+
+    async def feed() -> None:
+        """The rest of the stream, never more than WINDOW ahead of what is delivered, so that
+        every kill below falls mid-stream however fast or slow the worker runs."""
+        submitted = FIRST
+        while submitted < TOTAL:
+            if await _count(bus) >= submitted - WINDOW:
+                await bus.submit(*records[submitted : submitted + STEP])
+                submitted += STEP
+            else:
+                await asyncio.sleep(0.05)
 
     await RegistryService(bus.sessions).apply(
         parse_change_set(
@@ -63,6 +79,7 @@ async def test_killed_workers_lose_nothing_and_duplicate_nothing(
         command = [sys.executable, "-m", "axis.cli.main", "worker", "deliver"]
         return subprocess.Popen(command, cwd=ROOT, env=env)
 
+    feeder = asyncio.create_task(feed())
     counts_at_kill = []
     for threshold in (60, 250):
         worker = spawn()
@@ -84,7 +101,9 @@ async def test_killed_workers_lose_nothing_and_duplicate_nothing(
             return await _count(bus) >= TOTAL
 
         await eventually(all_delivered, timeout=180, what="every packet delivered")
+        await feeder
     finally:
+        feeder.cancel()
         last.terminate()
         last.wait(timeout=60)
 
