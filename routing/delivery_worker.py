@@ -5,7 +5,8 @@ For each record of a batch from the deliveries topic:
   parks the record on the first retry tier without counting a failure;
 - *pull*: the packet's bytes are kept in the payload store and the inbox gets one row per
   (recipient, message id), so a record Kafka hands over twice lands once;
-- *push*: the packet is POSTed to the endpoint, unless its circuit breaker is open;
+- *push*: the packet is POSTed to the endpoint; while its circuit breaker is open no call is
+  made and the record waits on a retry tier as `held_back` (not an attempt, not a failure);
 - a failure is classified; a transient one goes to the retry tier the policy names, with the
   history in the headers; a permanent one, or one past the horizon, goes to the dead-letter
   topic, and a 02 status goes back to the sender (never for a status packet: no status about
@@ -41,7 +42,14 @@ from envelopes.records import (
 from envelopes.records import sha256 as digest
 from routing.bus import Batch, commit
 from routing.clock import Clock, utc_now
-from routing.destinations import Breakers, DeliveryMode, Destination, Directory, Pauses
+from routing.destinations import (
+    Breakers,
+    CircuitBreaker,
+    DeliveryMode,
+    Destination,
+    Directory,
+    Pauses,
+)
 from routing.headers import History, Origin
 from routing.inbox import Arrival, Inbox
 from routing.notices import Rejection, notice_id, rejection_packet
@@ -138,7 +146,11 @@ class DeliveryWorker:
             elif destination.mode is DeliveryMode.PULL:
                 arrivals.append(record)
             else:
-                refused = await self._push(record, destination)
+                breaker = context.breakers.for_endpoint(destination.endpoint or "")
+                if not breaker.allows(context.clock()):
+                    self._hold_back(record, value, history, breaker, origin, batch)
+                    return
+                refused = await self._push(record, destination, breaker)
                 if refused is None:
                     self._event(batch, record, TrackingEventType.DELIVERED)
                 else:
@@ -186,17 +198,12 @@ class DeliveryWorker:
         for record in arrivals:
             self._event(batch, record, TrackingEventType.DELIVERED, at=landed_at)
 
-    async def _push(self, record: DeliveryRecord, destination: Destination) -> Failure | None:
+    async def _push(
+        self, record: DeliveryRecord, destination: Destination, breaker: CircuitBreaker
+    ) -> Failure | None:
+        """One call to the endpoint (the breaker allowed it): None when it took the packet."""
         context = self._context
         endpoint = destination.endpoint or ""
-        breaker = context.breakers.for_endpoint(endpoint)
-        if not breaker.allows(context.clock()):
-            return Failure(
-                "PUSH_CIRCUIT_OPEN",
-                f"{endpoint} failed {breaker.failures} times in a row; calls are held back "
-                f"for {int(breaker.cool_down.total_seconds())} s before the next trial.",
-                FailureClass.TRANSIENT,
-            )
         packet = record.packet
         if isinstance(packet, InlinePacket):
             body: bytes = packet.data
@@ -222,6 +229,46 @@ class DeliveryWorker:
             breaker.failed(context.clock())
             log.warning("push failed", endpoint=endpoint, code=failure.code, ms=elapsed_ms)
         return failure
+
+    def _hold_back(
+        self,
+        record: DeliveryRecord,
+        value: bytes,
+        history: History,
+        breaker: CircuitBreaker,
+        origin: Origin,
+        batch: Batch,
+    ) -> None:
+        """The endpoint's breaker is open: no call is made, so no attempt is counted. The
+        record waits on the tier that outlasts the cool-down, and is dead-lettered like any
+        other once the horizon has passed since it was first held back or failed."""
+        context = self._context
+        now = context.clock()
+        history = history.held_back(now, origin)
+        held = (
+            f"PUSH_CIRCUIT_OPEN: the endpoint failed {breaker.failures} times in a row; "
+            "no call was made"
+        )
+        started = history.first_failed_at or now
+        if now - started >= context.policy.horizon:
+            reason = (
+                f"gave up after the horizon ({context.policy.horizon}) with calls held back by "
+                f"the circuit breaker; last error {history.last_error or held}"
+            )
+            # The record's attempt is the one it was waiting to make: never made.
+            made = record.attempt - 1
+            self._give_up(
+                record, value, history.given_up(reason), GiveUp(reason, True), batch, made=made
+            )
+            return
+        remaining = breaker.remaining(now)
+        tiers = context.layout.retries
+        tier = next((t for t in tiers if t.delay is not None and t.delay >= remaining), tiers[-1])
+        assert tier.delay is not None
+        due = now + tier.delay
+        batch.send(tier.name, record.recipient_code, value, history.due(due).to_headers())
+        self._event(batch, record, TrackingEventType.HELD_BACK, detail=f"{held} (due again {due})")
+        log.info("call held back by the circuit breaker", tier=tier.name)
 
     def _park(self, value: bytes, history: History, batch: Batch, record: DeliveryRecord) -> None:
         """Hold a paused destination's record on the first tier, without counting a failure."""
@@ -261,14 +308,23 @@ class DeliveryWorker:
         log.info("retry scheduled", tier=tier.name, failures=history.failures)
 
     def _give_up(
-        self, record: DeliveryRecord, value: bytes, history: History, decision: GiveUp, batch: Batch
+        self,
+        record: DeliveryRecord,
+        value: bytes,
+        history: History,
+        decision: GiveUp,
+        batch: Batch,
+        *,
+        made: int | None = None,
     ) -> None:
+        """Dead-letter the record; `made`: the attempts made, when not the record's own (the
+        last attempt was held back, not made)."""
         context = self._context
         batch.send(
             context.layout.dead_letters.name, record.recipient_code, value, history.to_headers()
         )
         event = TrackingEventType.DEAD_LETTERED if decision.exhausted else TrackingEventType.FAILED
-        self._event(batch, record, event, detail=decision.reason)
+        self._event(batch, record, event, detail=decision.reason, attempt=made)
         log.warning("dead-lettered", reason=decision.reason, exhausted=decision.exhausted)
         if record.kind is not RecordKind.STATUS:
             self._reject_to_sender(record, decision.reason, batch)
@@ -310,6 +366,7 @@ class DeliveryWorker:
             TrackingEventType.STATUS,
             status=StatusCode.REJECTED,
             detail="generated by the axis",
+            fact=f"axis-02/attempt={record.attempt}",
         )
 
     def _event(
@@ -321,6 +378,8 @@ class DeliveryWorker:
         detail: str | None = None,
         status: StatusCode | None = None,
         at: datetime | None = None,
+        fact: str | None = None,
+        attempt: int | None = None,
     ) -> None:
         emit_tracking(
             batch,
@@ -328,10 +387,11 @@ class DeliveryWorker:
             record.message_id,
             record.recipient_code,
             event,
-            attempt=record.attempt,
+            attempt=record.attempt if attempt is None else attempt,
             detail=detail,
             status=status,
             at=at,
+            fact=fact,
         )
 
     async def _refresh_pauses(self) -> None:
@@ -353,6 +413,7 @@ def emit_tracking(
     detail: str | None = None,
     status: StatusCode | None = None,
     at: datetime | None = None,
+    fact: str | None = None,
 ) -> None:
     """Add a tracking event to `batch`, keyed by message id (one message, one partition)."""
     tracking = TrackingEvent(
@@ -364,5 +425,6 @@ def emit_tracking(
         node_id=context.node_id,
         status_code=status,
         detail=detail,
+        fact=fact,
     )
     batch.send(context.layout.tracking.name, str(message_id), context.codec.encode(tracking))

@@ -142,6 +142,12 @@ class CircuitBreaker:
             return True
         return state is BreakerState.CLOSED
 
+    def remaining(self, now: datetime) -> timedelta:
+        """How long calls are still held back (zero unless open)."""
+        if self.opened_at is None:
+            return timedelta(0)
+        return max(timedelta(0), self.opened_at + self.cool_down - now)
+
     def succeeded(self) -> None:
         self.failures = 0
         self.opened_at = None

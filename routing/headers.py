@@ -72,6 +72,13 @@ class History:
             origin=self.origin or origin,
         )
 
+    def held_back(self, at: datetime, origin: Origin) -> History:
+        """The history after a call held back by the endpoint's circuit breaker: not a failure
+        (no call was made), but the horizon starts counting here if nothing failed before."""
+        return replace(
+            self, first_failed_at=self.first_failed_at or at, origin=self.origin or origin
+        )
+
     def due(self, at: datetime | None) -> History:
         """The history with a new due time (None once it is due and forwarded)."""
         return replace(self, due_at=at)

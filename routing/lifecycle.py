@@ -52,6 +52,7 @@ _TARGET: dict[TrackingEventType, Phase] = {
     TrackingEventType.FAILED: Phase.FAILED,
     TrackingEventType.DEAD_LETTERED: Phase.DEAD,
     TrackingEventType.REPLAYED: Phase.QUEUED,
+    TrackingEventType.HELD_BACK: Phase.RETRYING,
 }
 
 

@@ -6,6 +6,7 @@ them inside a transaction that also writes the audit log entry (who, when, what)
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,6 +79,8 @@ class Replayer:
         record = self.codec.decode(letter.record, DeliveryRecord)
         origin = Origin.parse(letter.origin) if letter.origin else None
         history = History(origin=origin).replayed(by)
+        # A replay is a new attempt: what happens to it is a new fact (see routing.tracking).
+        record = dataclasses.replace(record, attempt=record.attempt + 1)
         event = TrackingEvent(
             message_id=record.message_id,
             recipient_code=record.recipient_code,
@@ -91,7 +94,7 @@ class Replayer:
             Outgoing(
                 self.layout.deliveries.name,
                 record.recipient_code.encode(),
-                letter.record,
+                self.codec.encode(record),
                 tuple(history.to_headers()),
             ),
             Outgoing(

@@ -2,7 +2,8 @@
 
     verify (parse safely, check the signature and that the signer speaks for the From code)
     -> check the caller may send as that From code
-    -> de-duplicate (same sender, DocumentId and content hash: the first message id again)
+    -> de-duplicate (same sender, DocumentId and signed content: the first message id again)
+    -> a status: check that its sender is a recipient of the document it answers
     -> resolve every recipient through the registry (routed, redirected, rejected)
     -> record the message and its deliveries (database), then produce one delivery record per
        recipient, their tracking events, and a 02 notice per rejected recipient, in one Kafka
@@ -11,10 +12,18 @@
        delivery to the evidence log).
 
 Only the verified content is read (`Verified.packet`); the bytes delivered are the submitted
-bytes, untouched: the hop trace travels in the record (`hops`) and in tracking, not in the
-packet. A packet is acknowledged only once Kafka holds it; a crash after the database row and
-before Kafka leaves the submission `accepting`, and the sender's retry (same content) finishes
-it with the same message id.
+bytes, untouched. De-duplication compares the signed content (the canonical packet the signature
+covers), not the bytes: a copy re-encoded (UTF-16, a byte-order mark), re-wrapped outside the
+signed part (KeyInfo's base64) or re-sent by a retrying client is the same packet. A status is
+accepted only from a code the answered document was routed to, or from that code's registry
+successor (`STATUS_NOT_A_RECIPIENT` otherwise), so nobody reports on, or gains sight of, a
+document they never received; a status about a document this node never carried (traffic begun
+on another axis) goes to its ResponseFor agency and moves no tracking.
+
+The hop trace travels in the record (`hops`) and in tracking, not in the packet. A packet is
+acknowledged only once Kafka holds it; a crash after the database row and before Kafka leaves
+the submission `accepting`, and the sender's retry (same content) finishes it with the same
+message id; the facts it produces again are recorded once (see `routing.tracking`).
 """
 
 from __future__ import annotations
@@ -73,6 +82,10 @@ class Verified(Protocol):
 
     @property
     def signer_code(self) -> str: ...
+
+    @property
+    def signed_content(self) -> bytes:
+        """The canonical packet without its Signature: exactly what the signature covers."""
 
 
 class PacketVerifier(Protocol):
@@ -178,7 +191,7 @@ submissions = Table(
     Column("message_id", String(36), primary_key=True),
     Column("sender_code", String(64), nullable=False),
     Column("document_id", String(200), nullable=False),
-    Column("packet_sha256", String(64), nullable=False),
+    Column("packet_sha256", String(64), nullable=False),  # of the signed content: see above
     Column("kind", String(16), nullable=False),
     Column("state", String(16), nullable=False),
     Column("submitted_at", UtcDateTime(), nullable=False),
@@ -211,8 +224,17 @@ class _Plan:
     outcomes: list[RecipientOutcome]
     deliveries: list[tuple[str, BusinessDocType | None, str | None]]
     """(recipient, business type for it, the code the sender wrote when redirected)"""
-    answers: uuid.UUID | None = None
-    """For a status packet: the message it answers, when tracking knows it."""
+    answers: Answered | None = None
+    """For a status packet: the delivery it reports on, when this node carried the document."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """The delivery a status packet reports on: the document's message and the recipient code
+    it was routed to (the status's sender, or the code that sender succeeded)."""
+
+    message_id: uuid.UUID
+    recipient_code: str
 
 
 class SubmissionService:
@@ -238,15 +260,16 @@ class SubmissionService:
             )
         document_id = _document_id(packet)
         sha = digest(data).hex()
+        content = digest(verified.signed_content).hex()
         kind = RecordKind.STATUS if isinstance(packet, StatusPacket) else RecordKind.DOCUMENT
-        earlier = await self._earlier(sender, document_id, sha)
+        earlier = await self._earlier(sender, document_id, content)
         if earlier is not None and earlier.duplicate:
             return earlier
         message_id = earlier.message_id if earlier is not None else uuid.uuid4()
         with structlog.contextvars.bound_contextvars(message_id=str(message_id), sender=sender):
             plan = await self._plan(packet, now)
             result = SubmissionResult(message_id, kind, sender, document_id, tuple(plan.outcomes))
-            await self._record(result, packet, plan, sha, now)
+            await self._record(result, packet, plan, sha, content, now)
             records = await self._records(result, data, packet, plan, now, caller)
             await context.sender.send(records)
             await self._accepted(result, now)
@@ -270,16 +293,18 @@ class SubmissionService:
             message = getattr(error, "message", None) or str(error)
             raise SubmissionRefused(code, str(message), listed) from error
 
-    async def _earlier(self, sender: str, document_id: str, sha: str) -> SubmissionResult | None:
-        """The earlier submission of the same packet: accepted (answer it again) or left
-        half-way by a crash (finish it under the same message id)."""
+    async def _earlier(
+        self, sender: str, document_id: str, content: str
+    ) -> SubmissionResult | None:
+        """The earlier submission of the same signed content: accepted (answer it again) or
+        left half-way by a crash (finish it under the same message id)."""
         async with self._context.sessions() as session:
             row = (
                 await session.execute(
                     select(submissions).where(
                         submissions.c.sender_code == sender,
                         submissions.c.document_id == document_id,
-                        submissions.c.packet_sha256 == sha,
+                        submissions.c.packet_sha256 == content,
                     )
                 )
             ).first()
@@ -302,7 +327,7 @@ class SubmissionService:
             addressed: list[tuple[str, BusinessDocType | None]] = [
                 (packet.response_for.organ_id, None)
             ]
-            answers = await self._answered(packet)
+            answers = await self._answered(packet, now)
         else:
             known = await self._earlier_recipients(packet)
             addressed = [
@@ -350,20 +375,49 @@ class SubmissionService:
                 found[str(document_id)] = tuple(dict.fromkeys(codes))
         return found
 
-    async def _answered(self, packet: StatusPacket) -> uuid.UUID | None:
-        """The message a status answers: the newest one its original sender sent with that
-        DocumentId (documents are de-duplicated, so there is normally one)."""
-        async with self._context.sessions() as session:
-            messages = await self._context.tracking.messages_by_document(
-                session,
-                str(packet.response_for.document_id),
-                sender_code=packet.response_for.organ_id,
+    async def _answered(self, packet: StatusPacket, now: datetime) -> Answered | None:
+        """The delivery a status reports on: of the documents its ResponseFor names (newest
+        first), the first one routed to the status's sender or to a code it now succeeds.
+        None when this node never carried such a document; `STATUS_NOT_A_RECIPIENT` when it
+        did, but not to that sender."""
+        context = self._context
+        sender = packet.sender_code
+        document_id = str(packet.response_for.document_id)
+        async with context.sessions() as session:
+            messages = await context.tracking.messages_by_document(
+                session, document_id, sender_code=packet.response_for.organ_id
             )
-        documents = [m for m in messages if m.kind is RecordKind.DOCUMENT]
-        return documents[-1].message_id if documents else None
+            documents = [m for m in messages if m.kind is RecordKind.DOCUMENT]
+            for message in reversed(documents):
+                routed = [
+                    d.recipient_code
+                    for d in await context.tracking.deliveries_of(session, message.message_id)
+                    if d.routed
+                ]
+                for code in routed:
+                    if code == sender or self._succeeds(sender, code, now):
+                        return Answered(message.message_id, code)
+        if not documents:
+            return None
+        raise SubmissionRefused(
+            "STATUS_NOT_A_RECIPIENT",
+            f"{sender} cannot report a status on document {document_id}: a status comes only "
+            "from a recipient the document was routed to, or from the unit that succeeded it.",
+        )
+
+    def _succeeds(self, sender: str, code: str, now: datetime) -> bool:
+        """Whether `code` now leads to `sender` in the registry (closed, merged into it)."""
+        route = self._context.resolver.route(code, at=now)
+        return route.outcome is RouteOutcome.REDIRECTED and route.target == sender
 
     async def _record(
-        self, result: SubmissionResult, packet: Packet, plan: _Plan, sha: str, now: datetime
+        self,
+        result: SubmissionResult,
+        packet: Packet,
+        plan: _Plan,
+        sha: str,
+        content: str,
+        now: datetime,
     ) -> None:
         """The submission (state `accepting`), the message and its deliveries, in the database."""
         context = self._context
@@ -376,7 +430,7 @@ class SubmissionService:
                     message_id=str(result.message_id),
                     sender_code=result.sender_code,
                     document_id=result.document_id,
-                    packet_sha256=sha,
+                    packet_sha256=content,
                     kind=result.kind.value,
                     state="accepting",
                     submitted_at=now,
@@ -393,7 +447,7 @@ class SubmissionService:
                     packet_sha256=sha,
                     submitted_at=now,
                     business_type=business,
-                    answers_message_id=plan.answers,
+                    answers_message_id=plan.answers.message_id if plan.answers else None,
                     status_code=status,
                     subject=document.subject if document else None,
                     notation=str(document.code) if document else None,
@@ -461,11 +515,19 @@ class SubmissionService:
             if outcome.outcome is RouteOutcome.REJECTED:
                 out.extend(self._rejected(result, outcome, now))
         if plan.answers is not None and isinstance(packet, StatusPacket):
-            # The status moves the delivery of the answered document (forward only).
+            # The status moves the delivery of the answered document (forward only); the fact
+            # is this status packet, recorded once however often its submission is redone.
+            answered = plan.answers
+            detail = packet.description[:500] or None
+            if answered.recipient_code != packet.sender_code:
+                detail = f"from {packet.sender_code}, successor of {answered.recipient_code}" + (
+                    f": {detail}" if detail else ""
+                )
             out.append(
                 self._event(
-                    plan.answers, packet.sender_code, TrackingEventType.STATUS, now,
-                    status=packet.status_code, detail=packet.description[:500] or None,
+                    answered.message_id, answered.recipient_code, TrackingEventType.STATUS, now,
+                    status=packet.status_code, detail=detail,
+                    fact=f"status-packet/{result.message_id}",
                 )
             )  # fmt: skip
         return out
@@ -515,7 +577,7 @@ class SubmissionService:
         out.append(
             self._event(
                 result.message_id, outcome.addressed, TrackingEventType.STATUS, now,
-                status=StatusCode.REJECTED, detail="generated by the axis",
+                status=StatusCode.REJECTED, detail="generated by the axis", fact="axis-02",
             )
         )  # fmt: skip
         return out
@@ -529,6 +591,7 @@ class SubmissionService:
         *,
         detail: str | None = None,
         status: StatusCode | None = None,
+        fact: str | None = None,
     ) -> Outgoing:
         context = self._context
         tracking = TrackingEvent(
@@ -540,6 +603,7 @@ class SubmissionService:
             node_id=context.node_id,
             status_code=status,
             detail=detail,
+            fact=fact,
         )
         return Outgoing(
             context.layout.tracking.name, str(message_id).encode(), context.codec.encode(tracking)

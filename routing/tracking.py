@@ -1,16 +1,27 @@
 """Where every document is: messages, one delivery per (message, recipient), and a timeline.
 
 Tracking events travel on the tracking topic (keyed by message id, so one message's events stay
-in order on one partition) and the tracker consumer applies them here. Applying is idempotent:
-each event carries its Kafka position (`source`), stored with a unique constraint, so an event
-Kafka hands over twice is recorded once. Every event lands in the timeline; only the ones the
-forward-only rules accept move the delivery (`routing.lifecycle` for the delivery phase,
-`envelopes.status_rules` for the recipient's status packets), so a late or repeated event shows
-in the timeline without moving anything back.
+in order on one partition) and the tracker consumer applies them here. Applying is idempotent
+twice over:
+- each event carries its Kafka position (`source`), stored with a unique constraint, so an event
+  Kafka hands over twice is recorded once;
+- each event is one *fact* with a natural key (`fact_key`: message, recipient, kind, and the
+  attempt or the status packet it comes from), also unique, so a step that is redone and
+  produces its event again (a submission finished after a crash, a delivery batch repeated)
+  records nothing new: the timeline, and the evidence log that follows it, say each fact once.
+Every fact lands in the timeline; only the ones the forward-only rules accept move the delivery
+(`routing.lifecycle` for the delivery phase, `envelopes.status_rules` for the recipient's status
+packets), so a late or repeated event shows in the timeline without moving anything back.
+
+A status never creates a delivery: it moves the delivery of a code the message was routed to
+(the submission service checks the status's sender against them), and a status event about a
+delivery that does not exist is dropped. Who may see a message follows from its deliveries, so
+no status can make its sender a reader of someone else's document.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -89,7 +100,9 @@ timeline = Table(
     Column("detail", String(2000), nullable=True),
     Column("effect", String(32), nullable=False),
     Column("source", String(300), nullable=True),
+    Column("fact_key", String(64), nullable=True),
     UniqueConstraint("source"),
+    UniqueConstraint("fact_key"),
     Index(None, "message_id", "recipient_code", "id"),
 )  # fmt: skip
 
@@ -129,6 +142,12 @@ class DeliveryView:
     @property
     def last_status(self) -> StatusCode | None:
         return self.status.progress
+
+    @property
+    def routed(self) -> bool:
+        """Whether the message was routed to this recipient: every delivery but one refused
+        at submission (failed before any attempt: an unknown or closed code)."""
+        return not (self.phase is Phase.FAILED and self.attempts == 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +227,11 @@ class TrackingStore:
             if accepted
             else await self.delivery(session, event.message_id, event.recipient_code)
         )
+        if current is None and event.event is TrackingEventType.STATUS:
+            return Applied(recorded=False, effect="no_delivery", delivery=None)
         effect, moved = ("recorded", (None, None)) if accepted else _effect(current, event)
         inserted = await session.execute(
-            insert_once(session, timeline, "source").values(
+            insert_once(session, timeline).values(
                 message_id=str(event.message_id),
                 recipient_code=event.recipient_code,
                 event=event.event.value,
@@ -221,9 +242,10 @@ class TrackingStore:
                 detail=(event.detail or "")[:2000] or None,
                 effect=effect,
                 source=source,
+                fact_key=fact_key(event),
             )
         )
-        if source is not None and not getattr(inserted, "rowcount", 0):
+        if not getattr(inserted, "rowcount", 0):
             return Applied(recorded=False, effect="seen_before", delivery=current)
         if accepted:
             return Applied(recorded=True, effect=effect, delivery=None)
@@ -251,14 +273,16 @@ class TrackingStore:
                     phase=phase.value,
                     status_progress=_code(state.progress),
                     status_change=_code(state.change),
-                    attempts=event.attempt,
+                    attempts=event.attempt if event.event in _ATTEMPT_OUTCOMES else 0,
                     created_at=event.at,
                     updated_at=event.at,
                     last_error=error,
                 )
             )
         else:
-            values: dict[str, object] = {"attempts": max(current.attempts, event.attempt)}
+            values: dict[str, object] = {}
+            if event.event in _ATTEMPT_OUTCOMES:
+                values["attempts"] = max(current.attempts, event.attempt)
             if phase is not None:
                 values["phase"] = phase.value
             if status is not None:
@@ -268,6 +292,8 @@ class TrackingStore:
                 values["updated_at"] = max(current.updated_at, event.at)
             if error is not None:
                 values["last_error"] = error[:1000]
+            if not values:
+                return current
             await session.execute(
                 update(deliveries)
                 .where(
@@ -371,12 +397,59 @@ class TrackingStore:
         return [_entry(row._mapping) for row in rows]
 
 
+_ONCE_PER_DELIVERY = frozenset(
+    {
+        TrackingEventType.ACCEPTED,
+        TrackingEventType.ROUTED,
+        TrackingEventType.REDIRECTED,
+        TrackingEventType.REJECTED,
+        TrackingEventType.FETCHED,
+        TrackingEventType.ACKNOWLEDGED,
+    }
+)
+"""Facts that happen at most once to a delivery (`accepted`: once to a message)."""
+
+
+def fact_key(event: TrackingEvent) -> str | None:
+    """The natural key of the fact `event` records (a SHA-256, hex), or None when it has none
+    (then only its Kafka position keeps it from being recorded twice).
+
+    Message, recipient and kind, then: nothing more for the facts that happen once; the
+    producer's `fact` when it names one (the status packet a status comes from); otherwise the
+    attempt, since deliveries, retries, failures, dead letters and replays happen once per
+    attempt (a replay starts a new attempt).
+    """
+    kind = event.event
+    if kind is TrackingEventType.UNKNOWN:
+        return None
+    parts = [str(event.message_id), event.recipient_code, kind.value]
+    if event.fact:
+        parts.append(f"fact={event.fact}")
+    elif kind is TrackingEventType.STATUS:
+        return None
+    elif kind not in _ONCE_PER_DELIVERY:
+        parts.append(f"attempt={event.attempt}")
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+_ATTEMPT_OUTCOMES = frozenset(
+    {
+        TrackingEventType.DELIVERED,
+        TrackingEventType.RETRY_SCHEDULED,
+        TrackingEventType.FAILED,
+        TrackingEventType.DEAD_LETTERED,
+    }
+)
+"""Events that report how a call went, so a delivery's `attempts` counts the calls actually
+made (a call held back by an endpoint's circuit breaker is not one)."""
+
 _ERROR_EVENTS = frozenset(
     {
         TrackingEventType.RETRY_SCHEDULED,
         TrackingEventType.FAILED,
         TrackingEventType.REJECTED,
         TrackingEventType.DEAD_LETTERED,
+        TrackingEventType.HELD_BACK,
     }
 )
 

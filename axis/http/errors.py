@@ -18,7 +18,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from axis.logs import new_error_id
+
 log = structlog.get_logger(__name__)
+
+ERROR_ID = "X-Axis-Error-Id"
 
 
 class ApiError(Exception):
@@ -37,12 +41,15 @@ class ApiError(Exception):
         self.message = message
         self.problems = list(problems)
         self.headers = headers
+        self.error_id: str | None = None
 
 
 class ErrorBody(BaseModel):
     code: str
     message: str
     problems: list[dict[str, Any]] = []
+    error_id: str | None = None
+    """Only on 500: the id its log line carries too."""
 
 
 class ErrorReply(BaseModel):
@@ -60,6 +67,8 @@ def error_response(error: ApiError) -> JSONResponse:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if error.problems:
         body["problems"] = error.problems
+    if error.error_id:
+        body["error_id"] = error.error_id
     return JSONResponse({"error": body}, status_code=error.status, headers=error.headers)
 
 
@@ -72,6 +81,20 @@ _HTTP_CODES = {
     413: "REQUEST_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
+
+
+def internal_error(method: str, path: str) -> ApiError:
+    """Log the exception being handled (plainly: see `axis.logs`) under a new error id, and
+    the 500 that answers it with the same id."""
+    error_id = new_error_id()
+    log.exception("request failed", path=path, method=method, error_id=error_id)
+    error = ApiError(
+        500, "INTERNAL_ERROR",
+        f"The node failed to answer; the error is logged under id {error_id}.",
+        headers={ERROR_ID: error_id},
+    )  # fmt: skip
+    error.error_id = error_id
+    return error
 
 
 def install(app: FastAPI) -> None:
@@ -106,10 +129,7 @@ def install(app: FastAPI) -> None:
         return error_response(ApiError(error.status_code, code, message, headers=headers))
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("request failed", path=request.url.path, method=request.method)
-        return error_response(
-            ApiError(500, "INTERNAL_ERROR", "The node failed to answer; the error is logged.")
-        )
+        return error_response(internal_error(request.method, request.url.path))
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation)

@@ -53,6 +53,8 @@ class TrackingEventType(str, Enum):
     FAILED = "failed"
     DEAD_LETTERED = "dead_lettered"
     REPLAYED = "replayed"
+    HELD_BACK = "held_back"
+    """No call was made: the endpoint's circuit breaker held it back (not an attempt)."""
 
 
 def sha256(data: bytes) -> bytes:
@@ -152,6 +154,9 @@ class TrackingEvent(AvroRecord):
     node_id: str
     status_code: StatusCode | None = None
     detail: str | None = None
+    fact: str | None = None
+    """What makes this event one fact beside its message, recipient and kind (the status packet
+    a status event comes from); None when its kind and attempt say it (see routing.tracking)."""
 
 
 @dataclass(frozen=True, slots=True)

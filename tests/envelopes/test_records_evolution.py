@@ -31,22 +31,26 @@ DELIVERY = DeliveryRecord.AVRO_NAME
 TRACKING = TrackingEvent.AVRO_NAME
 
 
-def _shipped_v1(file_name: str) -> dict[str, Any]:
+def _shipped(file_name: str) -> dict[str, Any]:
     folder = resources.files("envelopes.records.schemas")
     return json.loads(folder.joinpath(file_name).read_text("utf-8"))  # type: ignore[no-any-return]
 
 
-def _codecs(v2: dict[str, Any], name: str) -> tuple[RecordCodec, RecordCodec]:
-    """(old, new): the old node knows v2 (shipped a release ahead) but still uses v1."""
-    registry = SchemaRegistry.shipped().with_schema(KnownSchema.from_json(json.dumps(v2), 2))
-    return RecordCodec(registry, versions={name: 1}), RecordCodec(registry)
+def _codecs(
+    newer: dict[str, Any], name: str, *, old: int = 1
+) -> tuple[RecordCodec, RecordCodec]:
+    """(old, new): the old node knows the newer version (shipped a release ahead) but still
+    uses version `old`, the latest it shipped."""
+    schema = KnownSchema.from_json(json.dumps(newer), old + 1)
+    registry = SchemaRegistry.shipped().with_schema(schema)
+    return RecordCodec(registry, versions={name: old}), RecordCodec(registry)
 
 
 # --- an added optional field ----------------------------------------------------------------------
 
 
 def _delivery_v2() -> dict[str, Any]:
-    schema = _shipped_v1("delivery_record.v1.avsc")
+    schema = _shipped("delivery_record.v1.avsc")
     schema["fields"].append({"name": "trace_id", "type": ["null", "string"], "default": None})
     return schema
 
@@ -97,7 +101,7 @@ def test_node_that_never_saw_the_new_schema_says_so() -> None:
 
 
 def test_added_field_without_default_cannot_read_old_records() -> None:
-    schema = _shipped_v1("delivery_record.v1.avsc")
+    schema = _shipped("delivery_record.v1.avsc")
     schema["fields"].append({"name": "trace_id", "type": "string"})
     old, new = _codecs(schema, DELIVERY)
     with pytest.raises(EnvelopeError) as caught:
@@ -116,20 +120,21 @@ EventTypeV2 = Enum(  # type: ignore[misc]
 
 @dataclass(frozen=True)
 class TrackingEventV2(TrackingEvent):
-    """What the dataclass of the release that adds the `archived` event would look like."""
+    """What the dataclass of the release that adds the `archived` event would look like (the
+    shipped v2 added `held_back` and `fact`; this is a v3)."""
 
     event: EventTypeV2  # type: ignore[assignment]
 
 
-def _tracking_v2() -> dict[str, Any]:
-    schema = _shipped_v1("tracking_event.v1.avsc")
+def _tracking_v3() -> dict[str, Any]:
+    schema = _shipped("tracking_event.v2.avsc")
     event = next(f for f in schema["fields"] if f["name"] == "event")
     event["type"]["symbols"].append("archived")
     return schema
 
 
 def test_old_reader_sees_a_new_event_type_as_unknown() -> None:
-    old, new = _codecs(_tracking_v2(), TRACKING)
+    old, new = _codecs(_tracking_v3(), TRACKING, old=2)
     event = TrackingEventV2(
         message_id=sample_delivery().message_id,
         recipient_code="000.00.00.H01",
@@ -141,3 +146,19 @@ def test_old_reader_sees_a_new_event_type_as_unknown() -> None:
     read = old.decode(new.encode(event), TrackingEvent)
     assert read.event is TrackingEventType.UNKNOWN
     assert read.at == event.at
+
+
+def test_a_v1_tracking_event_reads_into_today_with_no_fact() -> None:
+    """Events written before v2 (no `fact`, no `held_back`) are read as they were."""
+    registry = SchemaRegistry.shipped()
+    old, new = RecordCodec(registry, versions={TRACKING: 1}), RecordCodec(registry)
+    event = TrackingEvent(
+        message_id=sample_delivery().message_id,
+        recipient_code="000.00.00.H01",
+        event=TrackingEventType.DELIVERED,
+        at=datetime(2024, 5, 1, 9, 0, tzinfo=VIETNAM),
+        attempt=2,
+        node_id="node-1",
+    )
+    read = new.decode(old.encode(event), TrackingEvent)
+    assert read == event and read.fact is None

@@ -4,7 +4,7 @@ dead letters with their history, the 02 notice to the sender, replay, pause and 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -51,6 +51,10 @@ async def test_pull_deliveries_land_once_even_when_kafka_carries_them_twice(
         [str(first.message_id), str(second.message_id)]
     )
     assert stored in {first.packet.data, second.packet.data}  # type: ignore[union-attr]
+    # The repeated record is the same fact: tracked as delivered once.
+    async with bus.sessions() as session:
+        timeline = await TrackingStore().timeline(session, first.message_id, PULLER)
+    assert [e.event for e in timeline].count(TrackingEventType.DELIVERED) == 1
 
 
 async def test_a_push_endpoint_that_fails_twice_gets_the_packet_once_on_the_third_attempt(
@@ -181,3 +185,29 @@ async def test_a_paused_destination_holds_its_deliveries_until_resumed(
             return len(await Inbox().list(session, [PULLER])) == 1
 
     await eventually(landed, what="the held packet delivered after resume")
+
+
+async def test_calls_held_back_by_the_circuit_breaker_are_not_counted_as_attempts(
+    bus: Bus, workers: asyncio.Event
+) -> None:
+    bus.context.breakers.threshold = 1  # the first failure opens the breaker
+    bus.context.breakers.cool_down = timedelta(seconds=60)
+    endpoint = ScriptedEndpoint(down=True)
+    bus.directory.destinations[PUSHER] = Destination(PUSHER, DeliveryMode.PUSH, endpoint.url)
+    records = [delivery(PUSHER) for _ in range(3)]
+    async with EndpointServer(endpoint):
+        await bus.submit(*records)
+
+        async def all_dead() -> bool:
+            return all([await bus.phase(r) is Phase.DEAD for r in records])
+
+        await eventually(all_dead, what="every delivery dead-lettered after the horizon")
+    async with bus.sessions() as session:
+        views = [await TrackingStore().delivery(session, r.message_id, PUSHER) for r in records]
+        timelines = [await TrackingStore().timeline(session, r.message_id) for r in records]
+    # Tracking counts the calls the endpoint actually saw, not the held-back ones.
+    assert sum(v.attempts for v in views if v is not None) == endpoint.calls
+    assert endpoint.calls <= 2
+    held = [e for t in timelines for e in t if e.event is TrackingEventType.HELD_BACK]
+    assert held and all("no call was made" in (e.detail or "") for e in held)
+    assert all("PUSH_CIRCUIT_OPEN" in (e.detail or "") for e in held)

@@ -13,9 +13,10 @@ import pytest
 from envelopes.codes import BusinessDocType, StatusCode
 from envelopes.model import StatusPacket
 from envelopes.parsing import parse_packet
-from envelopes.records import RecordKind
+from envelopes.records import RecordKind, TrackingEventType
 from routing.bus import make_producer
 from routing.clock import Clock, utc_now
+from routing.evidence import EvidenceLog
 from routing.inbox import Inbox
 from routing.lifecycle import Phase
 from routing.payloads import PayloadRef
@@ -45,6 +46,7 @@ G22, H53, H41, H49, H39, H99 = (
 class Node:
     bus: Bus
     service: SubmissionService
+    resolver: TableResolver
 
     async def inbox(self, code: str, kind: RecordKind = RecordKind.DOCUMENT) -> list[object]:
         async with self.bus.sessions() as session:
@@ -66,7 +68,7 @@ async def submitting(
         resolver=resolver, sender=sender, layout=bus.layout, node_id="test-node", clock=clock,
     )  # fmt: skip
     try:
-        yield Node(bus, SubmissionService(context))
+        yield Node(bus, SubmissionService(context), resolver)
     finally:
         await sender.stop()
 
@@ -229,3 +231,142 @@ async def test_revoke_and_update_reach_the_right_recipients(node: Node) -> None:
         )
 
     await eventually(delivered, what="revoke and update in the right inboxes")
+
+
+# --- status integrity ---------------------------------------------------------------------
+
+
+async def test_a_status_from_a_code_the_document_was_not_routed_to_is_refused(
+    node: Node,
+) -> None:
+    sent = await node.service.submit(document(G22, [H53], 20), caller_codes=frozenset({G22}))
+    forged = status(H41, G22, 20, StatusCode("06"), "H41 was never sent this")
+    with pytest.raises(SubmissionRefused) as refused:
+        await node.service.submit(forged, caller_codes=frozenset({H41}))
+    assert refused.value.code == "STATUS_NOT_A_RECIPIENT"
+    assert H41 in refused.value.message
+
+    await node.service.submit(status(H53, G22, 20, StatusCode("03")), caller_codes=frozenset({H53}))
+
+    async def accepted() -> bool:
+        async with node.bus.sessions() as session:
+            view = await TrackingStore().delivery(session, sent.message_id, H53)
+        return view is not None and view.last_status is StatusCode("03")
+
+    await eventually(accepted, what="the real recipient's 03 on its delivery")
+    async with node.bus.sessions() as session:
+        deliveries = await TrackingStore().deliveries_of(session, sent.message_id)
+    assert [d.recipient_code for d in deliveries] == [H53]  # H41 never became a recipient
+    assert len(await node.inbox(G22, RecordKind.STATUS)) <= 1
+
+
+async def test_a_status_from_the_successor_of_a_recipient_moves_that_recipients_delivery(
+    node: Node,
+) -> None:
+    sent = await node.service.submit(document(G22, [H53], 21), caller_codes=frozenset({G22}))
+    node.resolver.active.discard(H53)  # H53 closes and merges into H41
+    node.resolver.redirects[H53] = (H41,)
+    try:
+        await node.service.submit(
+            status(H41, G22, 21, StatusCode("03"), "taken over"), caller_codes=frozenset({H41})
+        )
+    finally:
+        node.resolver.active.add(H53)
+        del node.resolver.redirects[H53]
+
+    async def moved() -> bool:
+        async with node.bus.sessions() as session:
+            view = await TrackingStore().delivery(session, sent.message_id, H53)
+        return view is not None and view.last_status is StatusCode("03")
+
+    await eventually(moved, what="H53's delivery at 03, reported by its successor H41")
+    async with node.bus.sessions() as session:
+        deliveries = await TrackingStore().deliveries_of(session, sent.message_id)
+        timeline = await TrackingStore().timeline(session, sent.message_id, H53)
+    assert [d.recipient_code for d in deliveries] == [H53]
+    reported = [e for e in timeline if e.status_code is StatusCode("03")]
+    assert len(reported) == 1 and f"from {H41}, successor of {H53}" in (reported[0].detail or "")
+
+
+async def test_a_status_about_a_document_this_node_never_carried_goes_to_its_agency(
+    node: Node,
+) -> None:
+    result = await node.service.submit(
+        status(H53, G22, 22, StatusCode("03"), "begun on the old axis"),
+        caller_codes=frozenset({H53}),
+    )
+    assert [(o.addressed, o.outcome) for o in result.recipients] == [(G22, RouteOutcome.ROUTED)]
+
+    async def arrived() -> bool:
+        return len(await node.inbox(G22, RecordKind.STATUS)) == 1
+
+    await eventually(arrived, what="the status in G22's inbox")
+    async with node.bus.sessions() as session:
+        tracked = await TrackingStore().message(session, result.message_id)
+    assert tracked is not None and tracked.answers_message_id is None
+
+
+# --- each fact once -----------------------------------------------------------------------
+
+
+async def test_a_submission_redone_after_a_crash_records_each_fact_once(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = document(G22, [H53], 23)
+
+    async def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed after Kafka committed, before the submission was marked")
+
+    monkeypatch.setattr(node.service, "_accepted", crash)
+    with pytest.raises(RuntimeError):
+        await node.service.submit(data, caller_codes=frozenset({G22}))
+    monkeypatch.undo()
+    redone = await node.service.submit(data, caller_codes=frozenset({G22}))
+    assert not redone.duplicate
+
+    async def delivered() -> bool:
+        return await _phase(node, redone.message_id, H53) is Phase.DELIVERED
+
+    await eventually(delivered, what="the redone submission delivered")
+    await asyncio.sleep(1.0)  # both submissions' events reach the tracker
+    async with node.bus.sessions() as session:
+        timeline = await TrackingStore().timeline(session, redone.message_id)
+        proof = await EvidenceLog().proof(session, str(redone.message_id))
+    events = [e.event for e in timeline]
+    assert events.count(TrackingEventType.ACCEPTED) == 1
+    assert events.count(TrackingEventType.ROUTED) == 1
+    assert [e.evidence.kind for e in proof].count("accepted") == 1
+    assert [e.evidence.kind for e in proof].count("delivered") == 1
+
+
+async def test_a_copy_reencoded_outside_the_signed_content_is_the_same_packet(
+    bus: Bus, workers: asyncio.Event, pki: Pki
+) -> None:
+    async with submitting(bus, pki.verifier(), clock=lambda: NOW) as node:
+        data = signed(document(G22, [H53], 24), pki.g22)
+        first = await node.service.submit(data, caller_codes=frozenset({G22}))
+        text = data.decode("utf-8")
+        copies = [
+            b"\xef\xbb\xbf" + data,  # a byte-order mark
+            text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
+            _rewrap_certificate(data),  # KeyInfo is outside the signed content
+        ]
+        for copy in copies:
+            assert copy != data
+            again = await node.service.submit(copy, caller_codes=frozenset({G22}))
+            assert (again.message_id, again.duplicate) == (first.message_id, True)
+
+
+def _rewrap_certificate(data: bytes) -> bytes:
+    start = data.index(b"<ds:X509Certificate>") + len(b"<ds:X509Certificate>")
+    end = data.index(b"</ds:X509Certificate>", start)
+    flat = b"".join(data[start:end].split())
+    wrapped = b"\n".join(flat[i : i + 76] for i in range(0, len(flat), 76))
+    assert wrapped != data[start:end]
+    return data[:start] + wrapped + data[end:]
+
+
+async def _phase(node: Node, message_id: object, code: str) -> Phase | None:
+    async with node.bus.sessions() as session:
+        view = await TrackingStore().delivery(session, message_id, code)  # type: ignore[arg-type]
+    return view.phase if view is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -138,3 +139,68 @@ async def test_queries_by_document_sender_phase_and_stuck(
     assert len(sent) == 3 and others == []
     assert [d.message_id for d in stuck_ones] == [stuck]
     assert [(d.message_id, d.last_error) for d in failures] == [(failed, "PUSH_REFUSED: 400")]
+
+
+async def test_a_fact_produced_again_by_a_redone_step_is_recorded_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A redone submission or delivery batch produces its events again, at other Kafka
+    positions and other times: the timeline keeps each fact once."""
+    store = TrackingStore()
+    async with sessions.begin() as session:
+        message_id = await _message(store, session)
+        first = await store.apply(
+            session, _event(message_id, TrackingEventType.ACCEPTED, 0), source="t:0:1"
+        )
+        again = await store.apply(
+            session, _event(message_id, TrackingEventType.ACCEPTED, 3), source="t:1:9"
+        )
+        delivered = await store.apply(
+            session, _event(message_id, TrackingEventType.DELIVERED, 1), source="t:0:2"
+        )
+        redelivered = await store.apply(
+            session, _event(message_id, TrackingEventType.DELIVERED, 4), source="t:0:7"
+        )
+        timeline = await store.timeline(session, message_id)
+    assert (first.recorded, again.recorded) == (True, False)
+    assert (delivered.recorded, redelivered.recorded) == (True, False)
+    assert [e.event for e in timeline] == [TrackingEventType.ACCEPTED, TrackingEventType.DELIVERED]
+
+
+async def test_two_status_packets_with_the_same_code_are_two_facts_but_each_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    store = TrackingStore()
+
+    def reported(packet: str, minute: int) -> TrackingEvent:
+        event = _event(message_id, TrackingEventType.STATUS, minute, status=StatusCode("03"))
+        return dataclasses.replace(event, fact=f"status-packet/{packet}")
+
+    async with sessions.begin() as session:
+        message_id = await _message(store, session)
+        applied = [
+            await store.apply(session, reported("a", 1), source="t:0:1"),
+            await store.apply(session, reported("a", 2), source="t:0:2"),  # redone
+            await store.apply(session, reported("b", 3), source="t:0:3"),  # a second 03
+        ]
+    assert [a.recorded for a in applied] == [True, False, True]
+
+
+async def test_a_status_never_creates_a_delivery(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Visibility follows deliveries: a status about a recipient the message never had adds
+    nothing (the submission service refuses such statuses; this is the second line)."""
+    store = TrackingStore()
+    stranger = "000.00.00.H41"
+    async with sessions.begin() as session:
+        message_id = await _message(store, session)
+        event = _event(
+            message_id, TrackingEventType.STATUS, 1, status=StatusCode("06"), recipient=stranger
+        )
+        applied = await store.apply(session, event, source="t:0:1")
+        deliveries = await store.deliveries_of(session, message_id)
+        timeline = await store.timeline(session, message_id)
+    assert not applied.recorded and applied.delivery is None
+    assert [d.recipient_code for d in deliveries] == [RECIPIENT]
+    assert timeline == []

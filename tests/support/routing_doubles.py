@@ -18,6 +18,8 @@ from routing.submission import Route, RouteOutcome
 class Unsigned:
     packet: Packet
     signer_code: str
+    signed_content: bytes
+    """With no signature, the whole packet is its content."""
 
 
 class FromIsSigner:
@@ -25,7 +27,7 @@ class FromIsSigner:
 
     def verify(self, data: bytes, *, at: datetime) -> Unsigned:
         packet = parse_packet(data)
-        return Unsigned(packet, packet.sender_code)
+        return Unsigned(packet, packet.sender_code, data)
 
 
 @dataclass
