@@ -131,6 +131,14 @@ class SubmissionRefused(Exception):
         self.message = message
         self.problems = list(problems)
 
+    @property
+    def forbidden(self) -> bool:
+        """The caller may not do this (as opposed to a packet that is wrong)."""
+        return self.code in _FORBIDDEN
+
+
+_FORBIDDEN = frozenset({"SUBMIT_SENDER_NOT_ALLOWED", "STATUS_NOT_A_RECIPIENT"})
+
 
 @dataclass(frozen=True, slots=True)
 class RecipientOutcome:

@@ -246,7 +246,7 @@ async def send_edoc(call: Call) -> Fields:
             file, caller_codes=call.principal.codes, caller=call.principal.client_id
         )
     except SubmissionRefused as error:
-        status = "403" if error.code == "SUBMIT_SENDER_NOT_ALLOWED" else "400"
+        status = "403" if error.forbidden else "400"
         raise refused(status, error.code, error.message) from None
     return {"ErrorDesc": submitted(result), "DocId": str(result.message_id)}
 

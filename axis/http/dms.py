@@ -170,7 +170,7 @@ async def send_packet(request: Request, principal: Agency, context: Context) -> 
             data, caller_codes=principal.codes, caller=principal.client_id
         )
     except SubmissionRefused as refused:
-        status = 403 if refused.code == "SUBMIT_SENDER_NOT_ALLOWED" else 422
+        status = 403 if refused.forbidden else 422
         raise ApiError(status, refused.code, refused.message, problems=refused.problems) from None
     return SubmitReply.model_validate(result.as_dict())
 
@@ -220,7 +220,7 @@ async def fetch_packet(
             sorted(principal.codes), message_uuid(message_id)
         )
     except InboxItemNotFound as error:
-        raise await not_found_or_not_yours(context, message_id, error) from None
+        raise not_found(error) from None
     return Response(
         fetched.data,
         media_type="application/xml",
@@ -247,7 +247,7 @@ async def acknowledge(
             sorted(principal.codes), message_uuid(message_id), answer.ack, detail=answer.detail
         )
     except InboxItemNotFound as error:
-        raise await not_found_or_not_yours(context, message_id, error) from None
+        raise not_found(error) from None
     except InboxAckConflict as error:
         raise ApiError(409, error.code, str(error)) from None
     return AckReply(item=inbox_entry(result.item), changed=result.changed)
@@ -295,32 +295,19 @@ async def tracking(
     async with context.node.sessions() as session:
         reports = await find_reports(session, key)
     visible = [v for v in (visible_part(principal, r) for r in reports) if v is not None]
-    if reports and not visible:
+    if not visible:  # another agency's and unknown answer alike: no oracle of what exists
         raise ApiError(
-            403, "TRACKING_NOT_ALLOWED",
-            f"Client {principal.client_id!r} neither sent nor received {key!r}.",
+            404, "TRACKING_NOT_FOUND",
+            f"No message {key!r} (by message id or DocumentId) that client "
+            f"{principal.client_id!r} sent or received.",
         )  # fmt: skip
-    if not visible:
-        raise ApiError(
-            404, "TRACKING_NOT_FOUND", f"No message {key!r} (by message id or DocumentId)."
-        )
     return [TrackingReport.model_validate(r) for r in visible]
 
 
-async def not_found_or_not_yours(
-    context: AppContext, message_id: str, error: InboxItemNotFound
-) -> ApiError:
-    """404 when the node knows no such message; 403 when it is another agency's.
-
-    Message ids are random UUIDs, so telling that one exists reveals nothing a caller could
-    not have been given; it tells a DMS that it used the wrong client, not a missing packet."""
-    async with context.node.sessions() as session:
-        known = await TrackingStore().message(session, message_uuid(message_id))
-    if known is None:
-        return ApiError(404, error.code, str(error))
-    return ApiError(
-        403, "INBOX_NOT_YOURS", "This message is not in the inbox of this client's codes."
-    )
+def not_found(error: InboxItemNotFound) -> ApiError:
+    """404 whether the message does not exist or is in another agency's inbox: the two answers
+    are the same, so no caller learns which ids exist (see the README's access rules)."""
+    return ApiError(404, error.code, str(error))
 
 
 def visible_part(principal: Principal, report: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,4 +1,6 @@
-"""Every route of the OpenAPI document, tried with the wrong client: 401 or 403, never data.
+"""Every route of the OpenAPI document, tried with the wrong client: 401 or 403, never data
+(404 where another agency's message or document is looked up: the same answer as for one that
+does not exist, so no caller learns which ids exist).
 
 The table below names, for each route, the calls that must be refused. A route added to the API
 without an entry here fails `test_every_route_of_the_openapi_document_has_its_wrong_clients`,
@@ -60,12 +62,12 @@ def wrong_clients(
             *[Attempt(c, "/v1/inbox", 403) for c in AGENCY_ONLY],
         ],
         ("get", "/v1/packets/{message_id}"): [
-            Attempt("h53", fetch, 403),  # H41's packet
-            Attempt("g22", fetch, 403),  # its sender: not in its inbox
+            Attempt("h53", fetch, 404),  # H41's packet
+            Attempt("g22", fetch, 404),  # its sender: not in its inbox
             *[Attempt(c, fetch, 403) for c in AGENCY_ONLY],
         ],
         ("post", "/v1/inbox/{message_id}/ack"): [
-            Attempt("h53", ack, 403, body=done),
+            Attempt("h53", ack, 404, body=done),
             *[Attempt(c, ack, 403, body=done) for c in AGENCY_ONLY],
         ],
         ("get", "/v1/sent"): [
@@ -73,8 +75,8 @@ def wrong_clients(
             *[Attempt(c, "/v1/sent", 403) for c in AGENCY_ONLY],
         ],
         ("get", "/v1/tracking/{key}"): [
-            Attempt("h53", f"/v1/tracking/{message_id}", 403),
-            Attempt("h53", f"/v1/tracking/{document_id}", 403),
+            Attempt("h53", f"/v1/tracking/{message_id}", 404),
+            Attempt("h53", f"/v1/tracking/{document_id}", 404),
             Attempt("authority", f"/v1/tracking/{message_id}", 403),
         ],
         # The registry: read by every client; change sets by the authority only.

@@ -109,7 +109,7 @@ async def test_a_document_is_sent_received_fetched_acknowledged_and_tracked(
     assert output.read_bytes() == first.read_bytes()
     to_stdout = await axis.ok("fetch", message_id, "--profile", "h53")
     assert to_stdout.stdout == first.read_text(encoding="utf-8")
-    await axis.refused("INBOX_NOT_YOURS", "fetch", message_id, "--profile", "g22")
+    await axis.refused("INBOX_ITEM_NOT_FOUND", "fetch", message_id, "--profile", "g22")
 
     done = await axis.ok("ack", message_id, "done", "--detail", "registered", "--profile", "h53")
     assert done.stdout.strip() == f"{message_id}: done"

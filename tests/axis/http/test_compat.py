@@ -464,3 +464,23 @@ async def test_the_prefix_is_configurable_and_double_slashes_collapse(
         missing = await client.post(f"{rootless}/vxp/getAgenciesList")
     assert not [path for path in schema["paths"] if "Edoc" in path or "Agenc" in path]
     assert missing.status_code == 404, "with an empty prefix, /vxp/... is not an operation"
+
+
+async def test_a_forged_status_is_refused_and_its_sender_sees_nothing_of_the_document(
+    served: HttpNode, vxp: Callable[..., Sdk]
+) -> None:
+    """H53 reports on G22's document to H41, which it never received: refused, and G22's sent
+    list and tracking name no H53."""
+    g22, h53 = vxp("vxp.g22"), vxp("vxp.h53")
+    _, result = await served.running.send(G22, document(G22, [H41], 31))
+    forged = signed(status(H53, G22, 31, StatusCode.FINISHED), served.running.pki, H53)
+    params = {"from": H53, "to": G22, "servicetype": "eDoc", "messagetype": "status"}
+    refused = await h53.json(h53.docs.send_edoc_request(params, forged))
+    failed(refused, "403", "STATUS_NOT_A_RECIPIENT: ")
+    assert refused["DocId"] == ""
+    sent = ok(await g22.json(g22.docs.get_sent_edoc_list_request(EDOC)))["data"]
+    mine = [item for item in sent if item["senderDocId"] == str(result.message_id)]
+    assert mine and {item["toCode"] for item in mine} == {H41}
+    async with served.client("h53") as client:
+        tracked = await client.get(f"/v1/tracking/{result.message_id}")
+    assert tracked.status_code == 404

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from envelopes.codes import StatusCode
 from tests.axis.http.conftest import HttpNode
-from tests.support.packets import document
+from tests.support.packets import document, status
 from tests.support.running_node import G22, H39, H41, H53, signed
 
 pytestmark = pytest.mark.integration
@@ -68,3 +71,46 @@ async def test_a_malformed_packet_gets_its_code_and_sentence(http_node: HttpNode
     assert refused.status_code == 422
     error = refused.json()["error"]
     assert error["code"] and error["message"]
+
+
+async def test_another_agencys_message_and_an_unknown_one_get_the_same_answer(
+    http_node: HttpNode,
+) -> None:
+    """No oracle: whether an id or DocumentId exists is not told to who may not see it."""
+    data = signed(document(G22, [H41], 30), http_node.running.pki, G22)
+    async with http_node.client("g22") as g22, http_node.client("h53") as h53:
+        sent = (await g22.post("/v1/packets", content=data)).json()
+        message_id, document_id = sent["message_id"], sent["document_id"]
+        unknown_id, unknown_document = str(uuid.uuid4()), document_id.replace(",", ",9", 1)
+        pairs = [
+            (f"/v1/tracking/{message_id}", f"/v1/tracking/{unknown_id}"),
+            (f"/v1/tracking/{document_id}", f"/v1/tracking/{unknown_document}"),
+            (f"/v1/packets/{message_id}", f"/v1/packets/{unknown_id}"),
+        ]
+        for existing, missing in pairs:
+            theirs, nothing = await h53.get(existing), await h53.get(missing)
+            assert theirs.status_code == nothing.status_code == 404
+            assert theirs.json()["error"]["code"] == nothing.json()["error"]["code"]
+        acks = [
+            await h53.post(f"/v1/inbox/{key}/ack", json={"ack": "done"})
+            for key in (message_id, unknown_id)
+        ]
+        assert [a.status_code for a in acks] == [404, 404]
+        assert acks[0].json()["error"]["code"] == acks[1].json()["error"]["code"]
+
+
+async def test_a_forged_status_over_http_is_refused_and_grants_no_sight_of_the_document(
+    http_node: HttpNode,
+) -> None:
+    """H53 answers a document G22 sent to H41 only: refused; tracking stays closed to H53."""
+    data = signed(document(G22, [H41], 31), http_node.running.pki, G22)
+    forged = signed(status(H53, G22, 31, StatusCode.FINISHED), http_node.running.pki, H53)
+    async with http_node.client("g22") as g22, http_node.client("h53") as h53:
+        sent = (await g22.post("/v1/packets", content=data)).json()
+        refused = await h53.post("/v1/packets", content=forged)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "STATUS_NOT_A_RECIPIENT"
+        for key in (sent["message_id"], sent["document_id"]):
+            assert (await h53.get(f"/v1/tracking/{key}")).status_code == 404
+        report = (await g22.get(f"/v1/tracking/{sent['message_id']}")).json()
+        assert [r["recipient"] for r in report[0]["recipients"]] == [H41]
