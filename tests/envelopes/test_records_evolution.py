@@ -36,9 +36,7 @@ def _shipped(file_name: str) -> dict[str, Any]:
     return json.loads(folder.joinpath(file_name).read_text("utf-8"))  # type: ignore[no-any-return]
 
 
-def _codecs(
-    newer: dict[str, Any], name: str, *, old: int = 1
-) -> tuple[RecordCodec, RecordCodec]:
+def _codecs(newer: dict[str, Any], name: str, *, old: int = 1) -> tuple[RecordCodec, RecordCodec]:
     """(old, new): the old node knows the newer version (shipped a release ahead) but still
     uses version `old`, the latest it shipped."""
     schema = KnownSchema.from_json(json.dumps(newer), old + 1)
