@@ -217,6 +217,7 @@ EVENTS: Final[dict[Lang, dict[str, str]]] = {
         "failed": "Thất bại",
         "dead_lettered": "Chuyển vào hàng lỗi",
         "replayed": "Gửi lại (vận hành)",
+        "held_back": "Tạm hoãn (đầu nhận đang lỗi, chưa gọi)",
     },
     "en": {
         "unknown": "Other event",
@@ -233,6 +234,7 @@ EVENTS: Final[dict[Lang, dict[str, str]]] = {
         "failed": "Failed",
         "dead_lettered": "Dead-lettered",
         "replayed": "Replayed (operator)",
+        "held_back": "Held back (endpoint failing; no call made)",
     },
 }
 
