@@ -41,6 +41,10 @@ class BindingLogError(Exception):
     """The binding log could not be read or written; the message says why."""
 
 
+class NotABindingRecord(ValueError):
+    """Bytes on the binding topic that are not a binding record (they bind nothing)."""
+
+
 @dataclass(frozen=True, slots=True)
 class BindingRecord:
     kind: Kind
@@ -76,12 +80,12 @@ class BindingRecord:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> BindingRecord:
-        """The record in `data`; ValueError when it is not one."""
+        """The record in `data`; NotABindingRecord when it is not one."""
         try:
             fields = json.loads(data)
             kind = fields["kind"]
             if kind not in ("claim", "rebind"):
-                raise ValueError(f"unknown kind {kind!r}")
+                raise NotABindingRecord(f"not a binding record: unknown kind {kind!r}")
             return cls(
                 kind=kind, database_id=str(fields["database_id"]),
                 database=str(fields["database"]), node=str(fields["node"]),
@@ -89,8 +93,10 @@ class BindingRecord:
                 previous=fields.get("previous"), actor=fields.get("actor"),
                 reason=fields.get("reason"),
             )  # fmt: skip
-        except (KeyError, TypeError, AttributeError) as error:
-            raise ValueError(f"not a binding record: {error!r}") from error
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            if isinstance(error, NotABindingRecord):
+                raise
+            raise NotABindingRecord(f"not a binding record: {error!r}") from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +173,7 @@ class BindingLog:
                     break
                 try:
                     records.append(BindingRecord.from_bytes(item.value or b""))
-                except ValueError:
+                except NotABindingRecord:
                     continue  # not ours to interpret: it binds nothing
         return records
 
