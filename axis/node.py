@@ -23,7 +23,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from axis.bus_binding import ensure_bound
-from axis.db import session_factory
+from axis.db import database_unavailable, session_factory, unavailable_reason
 from axis.migrations.runner import require_current
 from axis.settings import Settings
 from axis.verifier import NodeVerifier
@@ -107,8 +107,13 @@ class Node:
                 return
             try:
                 await self.refresh()
-            except Exception:  # the database may be away for a while: keep what is loaded
-                log.exception("registry or trust store refresh failed; trying again")
+            except Exception as error:  # the database may be away for a while: keep what is loaded
+                if not database_unavailable(error):
+                    log.exception("registry or trust store refresh failed; trying again")
+                else:
+                    reason = unavailable_reason(error)
+                    log.warning("registry and trust store refresh waits for the database",
+                                reason=reason)  # fmt: skip
 
     async def _publishing(self, stop: asyncio.Event) -> None:
         publisher = registry_publisher(self.settings, self.registry)
