@@ -111,15 +111,14 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
 def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
     # asyncpg raises what it met (OSError, TimeoutError, its own errors), which SQLAlchemy does
     # not wrap: one type says "the database is away", whatever the way.
-    from asyncpg import exceptions as pg
-
-    away = (pg.PostgresConnectionError, pg.OperatorInterventionError, pg.TooManyConnectionsError)
     try:
         return dialect.connect(*cargs, **cparams)
-    except (OSError, TimeoutError, *away) as error:
-        raise DatabaseUnreachable(
-            f"cannot connect to the database: {type(error).__name__}: {error}"
-        ) from error
+    except Exception as error:
+        if isinstance(error, OSError | TimeoutError) or _outage_state(_sqlstate(error)):
+            raise DatabaseUnreachable(
+                f"cannot connect to the database: {type(error).__name__}: {error}"
+            ) from error
+        raise  # a wrong password or database name is not an outage
 
 
 def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -132,9 +131,14 @@ def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
 def _outage_invalidates(context: ExceptionContext) -> None:
     # A server shutting down may answer before asyncpg sees the socket close; either way the
     # connections are gone: invalidate the pool (and mark the error as such).
-    state = _sqlstate(context.original_exception)
-    if state and (state.startswith("08") or state in _OUTAGE_SQLSTATES):
-        context.is_disconnect = True
+    if _outage_state(_sqlstate(context.original_exception)):
+        # Settable in this event, says SQLAlchemy's documentation; its stub's slots say not.
+        context.is_disconnect = True  # type: ignore[misc]
+
+
+def _outage_state(sqlstate: str | None) -> bool:
+    """Connection exceptions (class 08) and a server shutting down, starting or full."""
+    return sqlstate is not None and (sqlstate.startswith("08") or sqlstate in _OUTAGE_SQLSTATES)
 
 
 def _sqlstate(error: BaseException) -> str | None:
