@@ -1,5 +1,6 @@
-"""Health checks of a node's surroundings (Java, broker, database, data dir), each with what to
-do when it fails; `axis doctor` prints them and the readiness probe reuses them."""
+"""Health checks of a node's surroundings (Java, broker, database, the bus's binding to the
+database, data dir), each with what to do when it fails; `axis doctor` prints them and the
+readiness probe reuses them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from axis.broker.cluster import metadata_brokers
 from axis.broker.probe import ProbeError, probe
+from axis.bus_binding import BUS_BOUND_TO_OTHER_DATABASE, BindingError, bus_state, conflict, remedy
 from axis.db import DatabaseUrlError, make_engine
 from axis.migrations.runner import current_revision, head_revision
 from axis.settings import Settings, split_host_port
@@ -111,6 +113,33 @@ async def check_database(settings: Settings) -> Check:
     return Check("database", True, f"{shown}: reachable, migrations at head ({head})")
 
 
+async def check_bus_binding(settings: Settings) -> Check:
+    """The bus (the topic prefix on the broker) belongs to this database, or to none yet."""
+    name = "bus binding"
+    try:
+        engine = make_engine(settings.database_url, schema=settings.database_schema)
+    except DatabaseUrlError:
+        return Check(name, False, "cannot tell: the database URL is unusable",
+                     "fix the database check first")  # fmt: skip
+    try:
+        state = await bus_state(settings, engine)
+    except (SQLAlchemyError, OSError, KafkaError, BindingError) as exc:
+        return Check(name, False, f"cannot tell: {str(exc).splitlines()[0] if str(exc) else exc!r}",
+                     "fix the database and broker checks first")  # fmt: skip
+    finally:
+        await engine.dispose()
+    if state.binding is None:
+        detail = (
+            f"the bus ({state.bus}) is bound to no database yet: the first node to start binds "
+            f"it to its own (this one is {state.database_id})"
+        )
+        return Check(name, True, detail)
+    if state.bound_here:
+        detail = f"the bus ({state.bus}) is bound to this database ({state.database_id})"
+        return Check(name, True, detail)
+    return Check(name, False, f"{BUS_BOUND_TO_OTHER_DATABASE}: {conflict(state)}", remedy(state))
+
+
 def check_data_dir(settings: Settings) -> Check:
     path = settings.data_dir.resolve()
     probe_dir = path if path.exists() else next((p for p in path.parents if p.exists()), path)
@@ -122,7 +151,7 @@ def check_data_dir(settings: Settings) -> Check:
 
 
 async def run_all(settings: Settings) -> list[Check]:
-    java, broker, database = await asyncio.gather(
-        check_java(), check_broker(settings), check_database(settings)
+    java, broker, database, binding = await asyncio.gather(
+        check_java(), check_broker(settings), check_database(settings), check_bus_binding(settings)
     )
-    return [java, broker, database, check_data_dir(settings)]
+    return [java, broker, database, binding, check_data_dir(settings)]

@@ -9,11 +9,16 @@ state of its delivery. The demo prints each recipient's timeline.
 Everything it needs is set up the first time: the database schema, the generated 2025
 registry (when the registry is empty), a development PKI in `<data dir>/demo-pki` and its
 certificates in the node's trust store.
+
+The demo's topics have a prefix of its own data directory (unless AXIS_TOPIC_PREFIX is set), so
+a demo never shares its consumer groups with another node on the same broker, which would take
+a share of the demo's deliveries into its own database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -89,8 +94,24 @@ class DemoRun:
     deliveries: list[DeliveryView]
 
 
+def demo_topic_prefix(data_dir: Path) -> str:
+    """A topic prefix of the data directory's own: the same for every run on it."""
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
+    return f"axis-demo-{digest}."
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """`settings` with the demo's own topic prefix, unless AXIS_TOPIC_PREFIX was given."""
+    if "topic_prefix" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"topic_prefix": demo_topic_prefix(settings.data_dir)})
+
+
 async def run_demo(settings: Settings, say: Say) -> DemoRun:
-    """Prepare the node (schema, registry, development PKI), then run the conversation."""
+    """Prepare the node (schema, registry, development PKI), then run the conversation on the
+    demo's own topics (`demo_settings`)."""
+    settings = demo_settings(settings)
+    say(f"bus: topics {settings.topic_prefix}* on {settings.kafka_bootstrap}")
     async with database(settings) as engine:
         await upgrade(engine)
         sessions = session_factory(engine)

@@ -1,12 +1,13 @@
 """A running node: its parts built from the settings in one place, and the tasks it runs.
 
-`open_node` checks the database is migrated, creates the topics that are missing, loads the
-registry and the trust store, and starts the transactional sender that submissions and inbox
-acknowledgements produce through. `Node.run` runs the routing workers of the roles asked
-(`axis serve`: all of them; `axis worker ROLE`: one), keeps the registry and the trust store in
-step with the database (another process may apply a change set or revoke a certificate), and,
-for `axis serve`, the registry's sync: an authority publishes what is queued, a follower
-follows the registry topic.
+`open_node` checks the database is migrated, creates the topics that are missing, checks that
+the bus belongs to this database (`axis.bus_binding`: a node on another database refuses to
+start, `BUS_BOUND_TO_OTHER_DATABASE`), loads the registry and the trust store, and starts the
+transactional sender that submissions and inbox acknowledgements produce through. `Node.run`
+runs the routing workers of the roles asked (`axis serve`: all of them; `axis worker ROLE`:
+one), keeps the registry and the trust store in step with the database (another process may
+apply a change set or revoke a certificate), and, for `axis serve`, the registry's sync: an
+authority publishes what is queued, a follower follows the registry topic.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis.db import session_factory
+from axis.bus_binding import ensure_bound
+from axis.db import database_unavailable, session_factory, unavailable_reason
 from axis.migrations.runner import require_current
 from axis.settings import Settings
 from axis.verifier import NodeVerifier
@@ -105,8 +107,13 @@ class Node:
                 return
             try:
                 await self.refresh()
-            except Exception:  # the database may be away for a while: keep what is loaded
-                log.exception("registry or trust store refresh failed; trying again")
+            except Exception as error:  # the database may be away for a while: keep what is loaded
+                if not database_unavailable(error):
+                    log.exception("registry or trust store refresh failed; trying again")
+                else:
+                    reason = unavailable_reason(error)
+                    log.warning("registry and trust store refresh waits for the database",
+                                reason=reason)  # fmt: skip
 
     async def _publishing(self, stop: asyncio.Event) -> None:
         publisher = registry_publisher(self.settings, self.registry)
@@ -131,6 +138,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
         for check in await ensure_topics(settings.kafka_bootstrap, layout.all()):
             if check.problem:
                 log.warning("topic differs from the configuration", problem=check.problem)
+        await ensure_bound(settings, engine)
         registry = RegistryService(sessions)
         await registry.load()
         if registry.version == 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import axis.audit
+import axis.bus_binding
 import axis.clients
 import axis.trust_tables  # noqa: F401  (register their tables on axis.db.metadata)
 import routing.dead_letters

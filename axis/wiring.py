@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.db import make_engine
+from axis.db import database_unavailable, make_engine
 from axis.settings import Settings
 from orgcodes.service import RegistryService
 from orgcodes.sync import FileSnapshotSource, RegistryFollower, RegistryPublisher
@@ -54,6 +54,7 @@ def registry_follower(settings: Settings, service: RegistryService) -> RegistryF
         topic_layout(settings).registry.name,
         snapshots=FileSnapshotSource(Path(source)) if source else None,
         authorities=registry_authorities(settings),
+        waits=database_unavailable,
     )
 
 

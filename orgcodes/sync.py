@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -127,7 +127,10 @@ class RegistryFollower:
         authorities: Sequence[x509.Certificate] = (),
         synced_every: float = 5.0,
         poll_ms: int = 200,
+        waits: Callable[[BaseException], bool] = lambda _: False,
     ) -> None:
+        """`waits` tells an error to wait out (the database away) from one that stops the
+        follower; the node passes `axis.db.database_unavailable`."""
         self.service = service
         self.bootstrap = bootstrap
         self.topic = topic
@@ -135,6 +138,7 @@ class RegistryFollower:
         self.authorities = tuple(authorities)
         self.synced_every = synced_every
         self.poll_ms = poll_ms
+        self.waits = waits
         self.codec = RecordCodec()
         self.caught_up = asyncio.Event()
         """Set each time the follower has read the topic to its end."""
@@ -159,13 +163,24 @@ class RegistryFollower:
             while not stopping.is_set():
                 batch = await consumer.getmany(partition, timeout_ms=self.poll_ms)
                 for record in batch.get(partition, []):
-                    if not await self._take(record):
+                    if not await self._waited(self._take(record)):
                         consumer.seek(partition, record.offset)  # try this record again later
                         await asyncio.wait([asyncio.ensure_future(stopping.wait())], timeout=5)
                         break
-                await self._note_progress(consumer, partition)
+                if not await self._waited(self._note_progress(consumer, partition)):
+                    await asyncio.wait([asyncio.ensure_future(stopping.wait())], timeout=5)
         finally:
             await consumer.stop()
+
+    async def _waited(self, step: Coroutine[Any, Any, bool | None]) -> bool:
+        """Run `step`; False when the database is away (the step is tried again later)."""
+        try:
+            return await step is not False
+        except Exception as error:
+            if not self.waits(error):
+                raise
+            log.warning("registry.follower_waits_for_the_database", error=type(error).__name__)
+            return False
 
     async def _take(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """Apply `record` if it is the next version; False when the node must wait and retry."""

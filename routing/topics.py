@@ -3,7 +3,8 @@
 Deliveries (documents and status packets alike) are keyed by recipient code, so each agency's
 deliveries stay in one partition and in order. Retries wait on one topic per delay tier instead
 of sleeping in the main consumer; what exhausts its tiers goes to the dead-letter topic. The
-registry topic is compacted: the newest record per key is kept forever.
+registry topic is compacted: the newest record per key is kept forever. The binding topic holds
+which database the bus belongs to (`routing.binding`): every record, kept forever, in order.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class TopicRole(str, Enum):
     DEAD_LETTERS = "dead-letters"
     TRACKING = "tracking"
     REGISTRY = "registry"
+    BINDING = "binding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +137,26 @@ class TopicLayout:
             partitions=1,
         )
 
+    @property
+    def binding(self) -> TopicSpec:
+        # One partition: its order decides which claim won. Deleted never, compacted never (a
+        # compaction keeps a repeated key's newest record, which could reorder the claims).
+        return self._spec(
+            TopicRole.BINDING,
+            "binding",
+            {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"},
+            partitions=1,
+        )
+
     def all(self) -> tuple[TopicSpec, ...]:
-        return (self.deliveries, *self.retries, self.dead_letters, self.tracking, self.registry)
+        return (
+            self.deliveries,
+            *self.retries,
+            self.dead_letters,
+            self.tracking,
+            self.registry,
+            self.binding,
+        )
 
     @staticmethod
     def _retention(period: timedelta) -> dict[str, str]:

@@ -43,6 +43,7 @@ async def run_worker(
 ) -> None:
     """Consume until `stop` is set; errors in a batch are logged and the batch is retried."""
     await consumer.start()
+    failures = 0
     try:
         await handler.start()
         while not stop.is_set():
@@ -52,15 +53,25 @@ async def run_worker(
                 continue
             try:
                 await handler.handle(consumer, records)
-            except Exception:
+            except Exception as error:
                 # The batch was not committed: rewind so that it is handled again, after a pause
-                # that keeps a broken dependency (database down) from spinning the CPU.
-                log.exception("batch failed; it will be retried", worker=name)
+                # that keeps a broken dependency (database down) from spinning the CPU. The
+                # first failure is logged whole; while it goes on (an outage), one line each.
+                failures += 1
+                if failures == 1:
+                    log.exception("batch failed; it will be retried", worker=name)
+                else:
+                    log.warning("batch failed again; it will be retried", worker=name,
+                                failures=failures, error=type(error).__name__)  # fmt: skip
                 for tp, batch in records.items():
                     if batch:
                         consumer.seek(tp, batch[0].offset)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=1.0)
+            else:
+                if failures:
+                    log.info("batch handled after failing", worker=name, failures=failures)
+                failures = 0
     finally:
         await handler.stop()
         await consumer.stop()

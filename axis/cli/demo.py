@@ -13,6 +13,7 @@ from rich.console import Console
 from axis.broker.assembly import AssemblyError, ensure_release
 from axis.broker.cluster import ClusterError
 from axis.broker.probe import ProbeError, probe
+from axis.bus_binding import BindingError
 from axis.cli.broker import cluster_for
 from axis.cli.tracking import print_reports
 from axis.db import session_factory
@@ -39,7 +40,7 @@ def demo() -> None:
         asyncio.run(_ensure_broker(settings, console))
         run = asyncio.run(run_demo(settings, lambda line: console.print(line, highlight=False)))
         reports = asyncio.run(_reports(settings, str(run.result.message_id)))
-    except DemoError as error:
+    except (DemoError, BindingError) as error:
         typer.echo(f"{error.code}: {error.message}", err=True)
         raise typer.Exit(1) from error
     console.print()

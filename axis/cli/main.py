@@ -6,6 +6,7 @@ import typer
 
 from axis.cli import (
     broker,
+    bus,
     db,
     demo,
     doctor,
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(broker.app, name="broker")
 app.add_typer(envelope.app, name="envelope")
 app.add_typer(db.app, name="db")
+app.add_typer(bus.bus_app, name="bus")
 app.add_typer(signing.keys_app, name="keys")
 app.add_typer(trust.trust_app, name="trust")
 app.add_typer(registry.registry_app, name="registry")

@@ -7,6 +7,7 @@ import signal
 
 import typer
 
+from axis.bus_binding import BindingError
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import serve_http
@@ -31,6 +32,9 @@ def _run(roles: list[WorkerRole], *, sync_registry: bool, http: bool = False) ->
         asyncio.run(_serve(settings, roles, sync_registry=sync_registry, http=http))
     except NodeSecretError as error:
         typer.echo(f"NODE_SECRET_UNUSABLE: {error}", err=True)
+        raise typer.Exit(1) from error
+    except BindingError as error:
+        typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
     except (NotMigrated, TopicSetupError) as error:
         code = "DATABASE_NOT_MIGRATED" if isinstance(error, NotMigrated) else "TOPIC_SETUP"

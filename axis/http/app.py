@@ -14,7 +14,16 @@ from collections.abc import Awaitable, Callable
 import structlog
 from fastapi import FastAPI, Request, Response
 
-from axis.http import compat, dashboard, dms, errors, health, operators_api, registry_api
+from axis.http import (
+    compat,
+    dashboard,
+    dms,
+    errors,
+    health,
+    operators_api,
+    registry_api,
+    unavailable,
+)
 from axis.http.context import AppContext
 
 REQUEST_ID = "X-Request-ID"
@@ -32,6 +41,7 @@ def create_app(context: AppContext) -> FastAPI:
     )
     app.state.axis = context
     errors.install(app)
+    unavailable.install(app)
 
     @app.middleware("http")
     async def request_ids(

@@ -16,7 +16,8 @@ dialect:
   or an empty body on any error (the SDK saves whatever body it gets as the document);
 - `ErrorCode` is `"0"` on success, otherwise an HTTP-like number: 400 bad request, 401
   authentication failed, 403 forbidden, 404 not found, 409 conflict, 413 too large, 500
-  internal. `ErrorDesc` starts with the node's machine code (`SUBMIT_SENDER_NOT_ALLOWED: ...`),
+  internal, 503 the database is away (`DATABASE_UNAVAILABLE`, with `Retry-After`).
+  `ErrorDesc` starts with the node's machine code (`SUBMIT_SENDER_NOT_ALLOWED: ...`),
   except for authentication failures, which read `authentication failed: ...`;
 - document ids are the node's message ids (UUIDs: the SDK puts them into local file names);
 - times are `yyyy-MM-dd HH:mm:ss` in Vietnam's time (UTC+7).
@@ -57,6 +58,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import Convertor, register_url_convertor
 
 from axis.clients import Principal, Role
+from axis.db import database_unavailable
+from axis.http import unavailable
 from axis.http.bodies import MAX_PACKET_BYTES, bounded_body
 from axis.http.context import AppContext, app_context
 from axis.http.dms import KIND_NAMES, KINDS
@@ -95,6 +98,7 @@ MAX_RECEIVED = 1000
 the list, so a client working through its inbox sees the rest on its next call)."""
 MAX_SENT = 100
 """Sent messages one `getSentEdocList` without `docId` covers, newest first."""
+RETRY_AFTER = {"Retry-After": str(unavailable.RETRY_AFTER_SECONDS)}
 SLASHES = "vxp_slashes"
 """The path convertor of repeated slashes (registered with Starlette by name)."""
 
@@ -131,10 +135,20 @@ def success(extra: Mapping[str, object]) -> Response:
     return reply({"status": "OK", "ErrorCode": "0", "ErrorDesc": "Success", **extra})
 
 
-def failure_reply(failure: Failure, extra: Mapping[str, object]) -> Response:
-    return reply(
+def failure_reply(
+    failure: Failure, extra: Mapping[str, object], *, retry_after: bool = False
+) -> Response:
+    response = reply(
         {"status": "FAIL", "ErrorCode": failure.code, "ErrorDesc": failure.description, **extra}
     )
+    if retry_after:
+        response.headers.update(RETRY_AFTER)
+    return response
+
+
+def database_failure() -> Failure:
+    """The FAIL reply of an operation that needed the database while it was away."""
+    return refused("503", unavailable.DATABASE_UNAVAILABLE, unavailable.MESSAGE)
 
 
 def local_time(moment: datetime) -> str:
@@ -764,7 +778,10 @@ async def perform(request: Request, operation: Operation) -> Response:
     except Failure as failure:
         log.info("SDK request refused", operation=operation.name, error=failure.description)
         return failure_reply(failure, operation.on_failure)
-    except Exception:
+    except Exception as error:
+        if database_unavailable(error):  # ErrorCode 503, as /v1 answers (axis.http.unavailable)
+            unavailable.logged(error, operation=operation.name)
+            return failure_reply(database_failure(), operation.on_failure, retry_after=True)
         log.exception("SDK request failed", operation=operation.name)
         internal = refused(
             "500", "INTERNAL_ERROR", "The node failed to answer; the error is logged."
@@ -784,7 +801,11 @@ async def download_edoc(request: Request) -> Response:
     except Failure as failure:
         log.info("SDK request refused", operation="downloadEdoc", error=failure.description)
         return Response(b"", headers={"X-Axis-Error": header_text(failure)})
-    except Exception:
+    except Exception as error:
+        if database_unavailable(error):
+            unavailable.logged(error, operation="downloadEdoc")
+            headers = {"X-Axis-Error": header_text(database_failure()), **RETRY_AFTER}
+            return Response(b"", headers=headers)
         log.exception("SDK request failed", operation="downloadEdoc")
         return Response(b"", headers={"X-Axis-Error": "500 INTERNAL_ERROR"})
     return Response(data, media_type="application/xml")

@@ -16,7 +16,7 @@ def test_every_topic_carries_the_prefix_and_retry_tiers_are_named_by_delay() -> 
     names = [spec.name for spec in layout.all()]
     assert names == [
         "axis.deliveries", "axis.retry-30s", "axis.retry-5m", "axis.retry-1h", "axis.retry-6h",
-        "axis.dead-letters", "axis.tracking", "axis.registry",
+        "axis.dead-letters", "axis.tracking", "axis.registry", "axis.binding",
     ]  # fmt: skip
     assert [spec.delay for spec in layout.retries] == list(layout.retry_delays)
     assert {spec.role for spec in layout.retries} == {TopicRole.RETRY}
@@ -29,6 +29,16 @@ def test_registry_is_one_compacted_partition_kept_forever() -> None:
         "cleanup.policy": "compact",
         "retention.ms": "-1",
         "max.message.bytes": "67108864",
+    }
+
+
+def test_the_binding_is_one_partition_never_deleted_nor_compacted() -> None:
+    binding = TopicLayout(prefix="p.", partitions=12).binding
+    assert (binding.name, binding.partitions) == ("p.binding", 1)
+    assert binding.configs == {
+        "cleanup.policy": "delete",
+        "retention.ms": "-1",
+        "retention.bytes": "-1",
     }
 
 
