@@ -93,14 +93,20 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(parsed, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(
+            parsed, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
     if schema:
         connect_args["server_settings"] = {"search_path": schema}
     engine = create_async_engine(
-        parsed, pool_recycle=POOL_RECYCLE, connect_args=connect_args, **kwargs
+        parsed,
+        pool_recycle=POOL_RECYCLE,
+        connect_args=connect_args,
+        hide_parameters=True,  # an error's text never carries packet bytes or secrets to a log
+        **kwargs,
     )
     event.listen(engine.sync_engine, "do_connect", _connect)
     event.listen(engine.sync_engine, "checkout", _discard_closed)

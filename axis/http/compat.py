@@ -64,6 +64,7 @@ from axis.http.bodies import MAX_PACKET_BYTES, bounded_body
 from axis.http.context import AppContext, app_context
 from axis.http.dms import KIND_NAMES, KINDS
 from axis.http.errors import ApiError
+from axis.logs import new_error_id
 from axis.registry_authority import after_change
 from axis.xroad_signature import (
     AmbiguousParameter,
@@ -782,11 +783,7 @@ async def perform(request: Request, operation: Operation) -> Response:
         if database_unavailable(error):  # ErrorCode 503, as /v1 answers (axis.http.unavailable)
             unavailable.logged(error, operation=operation.name)
             return failure_reply(database_failure(), operation.on_failure, retry_after=True)
-        log.exception("SDK request failed", operation=operation.name)
-        internal = refused(
-            "500", "INTERNAL_ERROR", "The node failed to answer; the error is logged."
-        )
-        return failure_reply(internal, operation.on_failure)
+        return failure_reply(internal_failure(operation.name), operation.on_failure)
     return success(fields)
 
 
@@ -806,9 +803,21 @@ async def download_edoc(request: Request) -> Response:
             unavailable.logged(error, operation="downloadEdoc")
             headers = {"X-Axis-Error": header_text(database_failure()), **RETRY_AFTER}
             return Response(b"", headers=headers)
-        log.exception("SDK request failed", operation="downloadEdoc")
-        return Response(b"", headers={"X-Axis-Error": "500 INTERNAL_ERROR"})
+        failure = internal_failure("downloadEdoc")
+        return Response(b"", headers={"X-Axis-Error": header_text(failure)})
     return Response(data, media_type="application/xml")
+
+
+def internal_failure(operation: str) -> Failure:
+    """Log the exception being handled under a new error id (plainly: see `axis.logs`), and
+    the FAIL 500 that answers it with the same id."""
+    error_id = new_error_id()
+    log.exception("SDK request failed", operation=operation, error_id=error_id)
+    return refused(
+        "500",
+        "INTERNAL_ERROR",
+        f"The node failed to answer; the error is logged under id {error_id}.",
+    )
 
 
 def header_text(failure: Failure) -> str:
