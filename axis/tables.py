@@ -10,6 +10,7 @@ from sqlalchemy import MetaData
 
 import axis.audit
 import axis.clients
+import axis.dashboard_sessions
 import axis.trust_tables  # noqa: F401  (register their tables on axis.db.metadata)
 import routing.dead_letters
 import routing.destinations
