@@ -46,6 +46,7 @@ The blocking `AxisClient` reads the same, without `async`/`await` (`with AxisCli
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -329,12 +330,15 @@ class ClientInfo(_Model):
     created_at: datetime
     rotated_at: datetime | None
     disabled_at: datetime | None
+    certificate_sha256: str | None = None
+    strict_parameters: bool = False
+    weak_secret: bool = False
 
 
 class IssuedClient(_Model):
     client: ClientInfo
     secret: str
-    """Shown this once: the node keeps only its hash."""
+    """Shown this once: the node keeps its hash (and an HMAC client's secret sealed)."""
 
 
 class AuditEntry(_Model):
@@ -532,10 +536,31 @@ def _add_client(
     client_id: str | None,
     hmac: bool,
     secret: str | None,
+    allow_weak_secret: bool,
 ) -> _Call[IssuedClient]:
-    body = _query(client_id=client_id, name=name, codes=list(codes), roles=list(roles),
-                  hmac=hmac, secret=secret)  # fmt: skip
+    body = _query(
+        client_id=client_id, name=name, codes=list(codes), roles=list(roles), hmac=hmac,
+        secret=secret, allow_weak_secret=allow_weak_secret or None,
+    )  # fmt: skip
     return _Call("POST", "/v1/clients", _reader(IssuedClient), json=body)
+
+
+def _bind_certificate(
+    client_id: str, certificate_pem: str | None, sha256: str | None
+) -> _Call[ClientInfo]:
+    body = _query(certificate=certificate_pem, sha256=sha256)
+    return _Call(
+        "PUT", f"/v1/clients/{_segment(client_id)}/certificate", _reader(ClientInfo), json=body
+    )
+
+
+def _unbind_certificate(client_id: str) -> _Call[ClientInfo]:
+    return _Call("DELETE", f"/v1/clients/{_segment(client_id)}/certificate", _reader(ClientInfo))
+
+
+def _strict_parameters(client_id: str, strict: bool) -> _Call[ClientInfo]:
+    path = f"/v1/clients/{_segment(client_id)}/strict-parameters"
+    return _Call("PUT", path, _reader(ClientInfo), json={"strict": strict})
 
 
 def _disable_client(client_id: str) -> _Call[ClientInfo]:
@@ -618,7 +643,10 @@ class AsyncAxisClient:
     (or call `aclose()`); one client keeps its connections open between calls.
 
     `secret` is the client's secret as issued by `axis clients add`; `transport` replaces the
-    network (e.g. `httpx.ASGITransport(app=...)` to call an app in process)."""
+    network (e.g. `httpx.ASGITransport(app=...)` to call an app in process); `verify` is how an
+    https node is trusted: an `ssl.SSLContext` (`ssl.create_default_context(cafile=...)`, with
+    `load_cert_chain(...)` for a client bound to a TLS client certificate), or True for the
+    usual authorities."""
 
     def __init__(
         self,
@@ -627,11 +655,13 @@ class AsyncAxisClient:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, headers=_headers(secret), timeout=timeout, transport=transport
-        )
+            base_url=self.base_url, headers=_headers(secret), timeout=timeout,
+            transport=transport, verify=verify,
+        )  # fmt: skip
 
     def __repr__(self) -> str:
         return f"AsyncAxisClient({self.base_url!r})"
@@ -799,12 +829,29 @@ class AsyncAxisClient:
         client_id: str | None = None,
         hmac: bool = False,
         secret: str | None = None,
+        allow_weak_secret: bool = False,
     ) -> IssuedClient:
-        """Create a client; its secret is in this answer only."""
-        return await self._do(_add_client(name, roles, codes, client_id, hmac, secret))
+        """Create a client; its secret is in this answer only. A chosen `secret` must be strong,
+        unless `allow_weak_secret` (an existing SDK secret of an `hmac` client; audited)."""
+        call = _add_client(name, roles, codes, client_id, hmac, secret, allow_weak_secret)
+        return await self._do(call)
 
     async def disable_client(self, client_id: str) -> ClientInfo:
         return await self._do(_disable_client(client_id))
+
+    async def bind_certificate(
+        self, client_id: str, *, certificate_pem: str | None = None, sha256: str | None = None
+    ) -> ClientInfo:
+        """Refuse the client's requests unless they come over TLS with this certificate (give
+        the PEM or its SHA-256 fingerprint)."""
+        return await self._do(_bind_certificate(client_id, certificate_pem, sha256))
+
+    async def unbind_certificate(self, client_id: str) -> ClientInfo:
+        return await self._do(_unbind_certificate(client_id))
+
+    async def set_strict_parameters(self, client_id: str, strict: bool) -> ClientInfo:
+        """Whether the SDK operations refuse the client's signed parameters they do not use."""
+        return await self._do(_strict_parameters(client_id, strict))
 
     async def rotate_client(self, client_id: str) -> IssuedClient:
         """A new secret; the old one stops working at once."""
@@ -826,11 +873,13 @@ class AxisClient:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
-            base_url=self.base_url, headers=_headers(secret), timeout=timeout, transport=transport
-        )
+            base_url=self.base_url, headers=_headers(secret), timeout=timeout,
+            transport=transport, verify=verify,
+        )  # fmt: skip
 
     def __repr__(self) -> str:
         return f"AxisClient({self.base_url!r})"
@@ -970,11 +1019,23 @@ class AxisClient:
         client_id: str | None = None,
         hmac: bool = False,
         secret: str | None = None,
+        allow_weak_secret: bool = False,
     ) -> IssuedClient:
-        return self._do(_add_client(name, roles, codes, client_id, hmac, secret))
+        return self._do(_add_client(name, roles, codes, client_id, hmac, secret, allow_weak_secret))
 
     def disable_client(self, client_id: str) -> ClientInfo:
         return self._do(_disable_client(client_id))
+
+    def bind_certificate(
+        self, client_id: str, *, certificate_pem: str | None = None, sha256: str | None = None
+    ) -> ClientInfo:
+        return self._do(_bind_certificate(client_id, certificate_pem, sha256))
+
+    def unbind_certificate(self, client_id: str) -> ClientInfo:
+        return self._do(_unbind_certificate(client_id))
+
+    def set_strict_parameters(self, client_id: str, strict: bool) -> ClientInfo:
+        return self._do(_strict_parameters(client_id, strict))
 
     def rotate_client(self, client_id: str) -> IssuedClient:
         return self._do(_rotate_client(client_id))

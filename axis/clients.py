@@ -12,8 +12,19 @@ an operator, or a clerk (dashboard). Each holds one secret, shown once when it i
   secret key (`axis.node_secret`), never in clear.
 
 Secrets the node issues are 256-bit random strings, for which a plain SHA-256 is the right hash
-(nothing to brute-force; a slow hash would cost every API call). A secret an agency already has
-configured in its SDK may be given instead; it must be at least `MIN_SECRET_LENGTH` characters.
+(nothing to brute-force; a slow hash would cost every API call). A secret may be chosen instead
+(one an agency already has configured in its SDK); it must pass `axis.secret_strength`. An HMAC
+secret that does not (national SDK secrets were never held to a rule) is taken only under an
+explicit operator override, `allow_weak_secret`, which the caller audits; such a client is
+marked `weak_secret` and its secret then signs SDK requests only: it is no API key and no
+dashboard password, where nothing names the client and failed guesses are counted by address
+alone.
+
+A client may also be bound to a TLS client certificate (`certificate_sha256`, the SHA-256 of
+its DER form): its requests are then refused unless they arrive over TLS with that certificate
+(`Client.accepts`). `strict_parameters` makes the SDK operations refuse signed parameters they
+do not use (`axis.http.compat`). Disabling a client or rotating its secret ends its dashboard
+sessions (`axis.dashboard_sessions`).
 """
 
 from __future__ import annotations
@@ -23,19 +34,21 @@ import hmac
 import json
 import re
 import secrets
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import Boolean, Column, DateTime, String, Table, Text, select, update
+from sqlalchemy import Boolean, Column, DateTime, String, Table, Text, false, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from axis import dashboard_sessions
 from axis.db import metadata
+from axis.secret_strength import strength
 
-MIN_SECRET_LENGTH = 16
 CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -63,6 +76,9 @@ api_clients = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("rotated_at", DateTime(timezone=True), nullable=True),
     Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("certificate_sha256", String(64), nullable=True),
+    Column("strict_parameters", Boolean, nullable=False, server_default=false()),
+    Column("weak_secret", Boolean, nullable=False, server_default=false()),
 )
 
 
@@ -101,10 +117,25 @@ class Client:
     created_at: datetime
     rotated_at: datetime | None
     disabled_at: datetime | None
+    certificate_sha256: str | None = None
+    """The TLS client certificate its requests must arrive with (None: any or none)."""
+    strict_parameters: bool = False
+    """SDK operations refuse signed parameters they do not use (one SDK object per call)."""
+    weak_secret: bool = False
+    """Its secret was imported under the weak-secret override: it signs SDK requests only."""
 
     @property
     def enabled(self) -> bool:
         return self.disabled_at is None
+
+    def accepts(self, certificate: bytes | None) -> bool:
+        """Whether a request over a connection that presented `certificate` (DER; None: no
+        certificate, or no TLS) may act as this client."""
+        if self.certificate_sha256 is None:
+            return True
+        return certificate is not None and hmac.compare_digest(
+            fingerprint(certificate), self.certificate_sha256
+        )
 
     @property
     def principal(self) -> Principal:
@@ -120,6 +151,9 @@ class Client:
             "created_at": self.created_at.isoformat(),
             "rotated_at": self.rotated_at.isoformat() if self.rotated_at else None,
             "disabled_at": self.disabled_at.isoformat() if self.disabled_at else None,
+            "certificate_sha256": self.certificate_sha256,
+            "strict_parameters": self.strict_parameters,
+            "weak_secret": self.weak_secret,
         }
 
 
@@ -137,6 +171,37 @@ def digest(secret: str) -> str:
 
 def new_secret() -> str:
     return "axk_" + secrets.token_urlsafe(32)
+
+
+def fingerprint(certificate: bytes) -> str:
+    """The SHA-256 of a certificate's DER bytes, lower-case hex: how a binding names it."""
+    return hashlib.sha256(certificate).hexdigest()
+
+
+def parse_fingerprint(text: str) -> str:
+    """A SHA-256 fingerprint as people copy it (`AB:CD:...` or `abcd...`), normalized; raises
+    `ClientError` when it is not 64 hex digits."""
+    digits = text.strip().replace(":", "").lower()
+    if len(digits) != 64 or not set(digits) <= set(string.hexdigits.lower()):
+        raise ClientError(
+            "CLIENT_CERTIFICATE_INVALID",
+            "a certificate fingerprint is its SHA-256: 64 hex digits, colons allowed "
+            "(`openssl x509 -noout -fingerprint -sha256 -in client.pem`)",
+        )
+    return digits
+
+
+def secret_audit(chosen: bool, weak: bool) -> dict[str, object]:
+    """What the audit log records of a new client's secret: whether it was chosen or issued,
+    and a weak one imported under the override (never the secret)."""
+    detail: dict[str, object] = {"secret": "chosen" if chosen else "issued"}
+    if weak:
+        detail["weak_secret_override"] = True
+    return detail
+
+
+WEAK_OVERRIDE_ROLES = frozenset({Role.AGENCY, Role.REGISTRY_AUTHORITY})
+"""The roles a client whose secret is weak may hold: those the SDK operations need."""
 
 
 def parse_roles(values: Iterable[str]) -> tuple[Role, ...]:
@@ -170,9 +235,12 @@ class ClientStore:
         roles: Sequence[Role],
         hmac_enabled: bool = False,
         secret: str | None = None,
+        allow_weak_secret: bool = False,
         at: datetime | None = None,
     ) -> Issued:
-        """Create a client; its id is generated when not given. Raises `ClientError`."""
+        """Create a client; its id is generated when not given. A chosen `secret` must be
+        strong, unless `allow_weak_secret` (an operator importing an existing SDK secret, which
+        the caller audits) for an HMAC client of the SDK's roles. Raises `ClientError`."""
         client_id = client_id or f"c-{secrets.token_hex(6)}"
         if not CLIENT_ID.match(client_id):
             raise ClientError(
@@ -185,7 +253,13 @@ class ClientStore:
             raise ClientError(
                 "CLIENT_CODES_MISSING", "an agency client must be bound to at least one code"
             )
-        secret = self._checked_secret(secret)
+        if allow_weak_secret and not (hmac_enabled and set(roles) <= WEAK_OVERRIDE_ROLES):
+            raise ClientError(
+                "CLIENT_WEAK_SECRET_NOT_SDK",
+                "a weak secret may be imported only for a national SDK client: with --hmac, "
+                "and only the roles agency and registry-authority",
+            )
+        secret, weak = _checked_secret(secret, allow_weak=allow_weak_secret)
         now = at or datetime.now(UTC)
         if await self.get(session, client_id) is not None:
             raise ClientError("CLIENT_EXISTS", f"client {client_id!r} exists already")
@@ -198,6 +272,7 @@ class ClientStore:
                         codes=json.dumps(sorted(set(codes))),
                         roles=json.dumps([r.value for r in roles]), hmac=hmac_enabled,
                         created_at=now, rotated_at=None, disabled_at=None,
+                        certificate_sha256=None, strict_parameters=False, weak_secret=weak,
                     )
                 )  # fmt: skip
         except IntegrityError:
@@ -219,21 +294,52 @@ class ClientStore:
         return [_client(row._mapping) for row in rows]
 
     async def disable(self, session: AsyncSession, client_id: str, *, at: datetime) -> Client:
-        """Disable a client at once: its secret stops working. Raises `ClientError`."""
+        """Disable a client at once: its secret stops working and its dashboard sessions end.
+        Raises `ClientError`."""
         await self._existing(session, client_id)
         await session.execute(
             update(api_clients)
             .where(api_clients.c.client_id == client_id, api_clients.c.disabled_at.is_(None))
             .values(disabled_at=at)
         )
+        await dashboard_sessions.end_all(session, client_id)
+        return await self._existing(session, client_id)
+
+    async def bind_certificate(
+        self, session: AsyncSession, client_id: str, certificate_sha256: str | None
+    ) -> Client:
+        """Bind the client to the TLS client certificate of this SHA-256 (None: unbind).
+        Raises `ClientError`."""
+        await self._existing(session, client_id)
+        value = parse_fingerprint(certificate_sha256) if certificate_sha256 is not None else None
+        await session.execute(
+            update(api_clients)
+            .where(api_clients.c.client_id == client_id)
+            .values(certificate_sha256=value)
+        )
+        await dashboard_sessions.end_all(session, client_id)
+        return await self._existing(session, client_id)
+
+    async def set_strict_parameters(
+        self, session: AsyncSession, client_id: str, strict: bool
+    ) -> Client:
+        """Whether the SDK operations refuse the client's signed parameters that they do not
+        use. Raises `ClientError`."""
+        await self._existing(session, client_id)
+        await session.execute(
+            update(api_clients)
+            .where(api_clients.c.client_id == client_id)
+            .values(strict_parameters=strict)
+        )
         return await self._existing(session, client_id)
 
     async def rotate(
         self, session: AsyncSession, client_id: str, *, at: datetime, secret: str | None = None
     ) -> Issued:
-        """Issue a new secret; the old one stops working at once. Raises `ClientError`."""
+        """Issue a new secret; the old one stops working at once, and the client's dashboard
+        sessions end. A chosen `secret` must be strong. Raises `ClientError`."""
         client = await self._existing(session, client_id)
-        secret = self._checked_secret(secret)
+        secret, _ = _checked_secret(secret, allow_weak=False)
         try:
             async with session.begin_nested():
                 await session.execute(
@@ -243,16 +349,19 @@ class ClientStore:
                         secret_sha256=digest(secret),
                         sealed_secret=self._seal(secret) if client.hmac else None,
                         rotated_at=at,
+                        weak_secret=False,
                     )
                 )
         except IntegrityError:
             raise ClientError(
                 "CLIENT_SECRET_REUSED", "that secret belongs to another client; choose another"
             ) from None
+        await dashboard_sessions.end_all(session, client_id)
         return Issued(await self._existing(session, client_id), secret)
 
     async def by_secret(self, session: AsyncSession, secret: str) -> Client | None:
-        """The enabled client holding this secret (an API key), or None."""
+        """The enabled client holding this secret (an API key), or None (also for a client
+        whose weak secret signs SDK requests only)."""
         row = (
             await session.execute(
                 select(api_clients).where(api_clients.c.secret_sha256 == digest(secret))
@@ -261,10 +370,11 @@ class ClientStore:
         if row is None:
             return None
         client = _client(row._mapping)
-        return client if client.enabled else None
+        return client if client.enabled and not client.weak_secret else None
 
     async def login(self, session: AsyncSession, client_id: str, secret: str) -> Client | None:
-        """The enabled client `client_id` if `secret` is its secret, else None."""
+        """The enabled client `client_id` if `secret` is its secret (and not a weak one, which
+        signs SDK requests only), else None."""
         row = (
             await session.execute(select(api_clients).where(api_clients.c.client_id == client_id))
         ).first()
@@ -273,7 +383,7 @@ class ClientStore:
         if not hmac.compare_digest(row._mapping["secret_sha256"], digest(secret)):
             return None
         client = _client(row._mapping)
-        return client if client.enabled else None
+        return client if client.enabled and not client.weak_secret else None
 
     async def hmac_secret(self, session: AsyncSession, client_id: str) -> tuple[Client, str] | None:
         """An enabled HMAC client and its secret, to check a signed request; else None."""
@@ -301,17 +411,28 @@ class ClientStore:
     def _seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode("utf-8")).decode("ascii")
 
-    @staticmethod
-    def _checked_secret(secret: str | None) -> str:
-        if secret is None:
-            return new_secret()
-        if len(secret) < MIN_SECRET_LENGTH or secret != secret.strip():
-            raise ClientError(
-                "CLIENT_SECRET_WEAK",
-                f"a secret must be at least {MIN_SECRET_LENGTH} characters, "
-                "without leading or trailing spaces",
-            )
-        return secret
+
+def _checked_secret(secret: str | None, *, allow_weak: bool) -> tuple[str, bool]:
+    """The secret to keep (a new one when none is chosen) and whether it is weak; raises
+    `ClientError` for a weak chosen secret unless `allow_weak` (then only an empty one or one
+    with spaces around it, which no SDK configuration could hold, is refused)."""
+    if secret is None:
+        return new_secret(), False
+    judged = strength(secret)
+    if judged.ok:
+        return secret, False
+    if allow_weak and secret and secret == secret.strip():
+        return secret, True
+    raise ClientError(
+        "CLIENT_SECRET_WEAK",
+        f"the chosen secret is refused: {judged.problem}"
+        + (
+            ""
+            if allow_weak
+            else " (an existing national SDK secret can be imported anyway with "
+            "--allow-weak-secret, audited)"
+        ),
+    )
 
 
 def _client(data: object) -> Client:
@@ -325,6 +446,9 @@ def _client(data: object) -> Client:
         created_at=_aware(row["created_at"]),
         rotated_at=_aware(row["rotated_at"]) if row["rotated_at"] else None,
         disabled_at=_aware(row["disabled_at"]) if row["disabled_at"] else None,
+        certificate_sha256=row["certificate_sha256"],
+        strict_parameters=bool(row["strict_parameters"]),
+        weak_secret=bool(row["weak_secret"]),
     )
 
 

@@ -119,6 +119,44 @@ class Settings(BaseSettings):
         "sessions); created on first use. Default: <data_dir>/node-secret.key. Every process "
         "of a node must read the same file.",
     )
+    tls_cert_file: Path | None = Field(
+        default=None,
+        description="PEM certificate (chain) the HTTP server presents: with tls_key_file, the "
+        "node serves HTTPS itself.",
+    )
+    tls_key_file: Path | None = Field(
+        default=None, description="PEM private key of tls_cert_file (unencrypted)."
+    )
+    tls_client_ca_file: Path | None = Field(
+        default=None,
+        description="PEM certificate(s) of the authorities whose client certificates the node "
+        "accepts: enables client-certificate authentication (mutual TLS).",
+    )
+    tls_client_cert: Literal["required", "optional"] = Field(
+        default="required",
+        description="With tls_client_ca_file: whether every connection must present a client "
+        "certificate (required), or only clients bound to one (optional).",
+    )
+    auth_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications from one address within auth_failure_window after "
+        "which that address is refused (429) until the window has passed.",
+    )
+    auth_failures_per_client: int = Field(
+        default=10,
+        ge=1,
+        description="The same, per client id claimed (the SDK's systemid, the dashboard's "
+        "client id).",
+    )
+    auth_failure_window: str = Field(
+        default="5m", description="The sliding window failed authentications are counted in."
+    )
+    dashboard_idle_timeout: str = Field(
+        default="30m",
+        description="A dashboard session not used for this long ends (it ends after 8 hours in "
+        "any case).",
+    )
     compat_prefix: str = Field(
         default="/vxp",
         description="Path prefix of the national SDK's operations (its `endpoint` is "
@@ -209,11 +247,30 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("retry_horizon", "delivery_retention", "registry_max_age")
+    @field_validator(
+        "retry_horizon",
+        "delivery_retention",
+        "registry_max_age",
+        "auth_failure_window",
+        "dashboard_idle_timeout",
+    )
     @classmethod
     def _is_duration(cls, value: str) -> str:
         parse_duration(value, what="a duration setting")
         return value
+
+    @property
+    def auth_failure_window_value(self) -> timedelta:
+        return parse_duration(self.auth_failure_window, what="AXIS_AUTH_FAILURE_WINDOW")
+
+    @property
+    def dashboard_idle_timeout_value(self) -> timedelta:
+        return parse_duration(self.dashboard_idle_timeout, what="AXIS_DASHBOARD_IDLE_TIMEOUT")
+
+    @property
+    def tls(self) -> bool:
+        """Whether the HTTP server serves TLS."""
+        return self.tls_cert_file is not None
 
     @property
     def registry_max_age_value(self) -> timedelta:
@@ -291,6 +348,20 @@ class Settings(BaseSettings):
             raise ValueError(
                 "AXIS_REGISTRY_KEY and AXIS_REGISTRY_CERT go together: set both (the authority "
                 "signs snapshots) or neither"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _tls_key_with_its_certificate(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError(
+                "AXIS_TLS_CERT_FILE and AXIS_TLS_KEY_FILE go together: set both (the node "
+                "serves HTTPS) or neither"
+            )
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise ValueError(
+                "AXIS_TLS_CLIENT_CA_FILE needs TLS: set AXIS_TLS_CERT_FILE and AXIS_TLS_KEY_FILE "
+                "too (client certificates are presented in the TLS handshake)"
             )
         return self
 

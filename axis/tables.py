@@ -11,6 +11,7 @@ from sqlalchemy import MetaData
 import axis.audit
 import axis.bus_binding
 import axis.clients
+import axis.dashboard_sessions
 import axis.trust_tables  # noqa: F401  (register their tables on axis.db.metadata)
 import routing.dead_letters
 import routing.destinations

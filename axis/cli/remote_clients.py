@@ -1,5 +1,5 @@
-"""`axis clients add|list|disable|rotate`: who may call the node's API, managed over HTTP by an
-operator's profile.
+"""`axis clients add|list|disable|rotate|bind-certificate|unbind-certificate|strict-parameters`:
+who may call the node's API, managed over HTTP by an operator's profile.
 
 The first operator client cannot be made over HTTP (nobody holds a secret yet), so
 `axis clients add --local` writes it straight into the node's database, on the node's machine,
@@ -9,8 +9,11 @@ with the node's settings and secret key, audited as the local user (`--actor`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import ssl
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,7 +24,7 @@ from axis.cli.options import AsJson, default_actor
 from axis.cli.profiles import ProfileName
 from axis.cli.remote import echo_json, fail, node, print_table, when
 from axis.client import ClientInfo, IssuedClient
-from axis.clients import ClientError, ClientStore, Issued, parse_roles
+from axis.clients import ClientError, ClientStore, Issued, parse_roles, secret_audit
 from axis.db import session_factory
 from axis.migrations.runner import NotMigrated, require_current
 from axis.node_secret import NodeSecretError, load_or_create
@@ -38,6 +41,16 @@ SHOWN_ONCE = (
     "Keep this secret now: the node keeps only its hash and cannot show it again "
     "(`axis clients rotate ID` issues a new one)."
 )
+SHOWN_ONCE_HMAC = (
+    "Keep this secret now: the node keeps its hash, and the secret itself sealed under the "
+    "node's secret key (to check the SDK's HMAC), but never shows it again "
+    "(`axis clients rotate ID` issues a new one)."
+)
+WEAK_IMPORT_NOTE = (
+    "This client's secret was imported under --allow-weak-secret: it signs the national SDK's "
+    "requests only (it is no API key and no dashboard password); rotate it when the DMS can "
+    "take a new one."
+)
 
 
 def _print_issued(issued: IssuedClient, verb: str, as_json: bool) -> None:
@@ -53,7 +66,9 @@ def _print_issued(issued: IssuedClient, verb: str, as_json: bool) -> None:
             f"client {client.client_id} {verb} ({client.name}; roles {roles}; codes {codes})"
         )
         typer.echo(issued.secret)
-    typer.echo(SHOWN_ONCE, err=True)
+    typer.echo(SHOWN_ONCE_HMAC if issued.client.hmac else SHOWN_ONCE, err=True)
+    if issued.client.weak_secret:
+        typer.echo(WEAK_IMPORT_NOTE, err=True)
 
 
 def _read_secret() -> str:
@@ -70,6 +85,7 @@ def _add_locally(
     roles: Sequence[str],
     hmac: bool,
     secret: str | None,
+    allow_weak_secret: bool,
     actor: str,
 ) -> Issued:
     settings = load_settings()
@@ -82,8 +98,15 @@ def _add_locally(
                 issued = await store.add(
                     session, client_id=client_id, name=name, codes=codes,
                     roles=parse_roles(roles), hmac_enabled=hmac, secret=secret,
+                    allow_weak_secret=allow_weak_secret,
                 )  # fmt: skip
-                detail = {"codes": list(codes), "roles": list(roles), "hmac": hmac, "local": True}
+                detail = {
+                    "codes": list(codes),
+                    "roles": list(roles),
+                    "hmac": hmac,
+                    "local": True,
+                    **secret_audit(secret is not None, issued.client.weak_secret),
+                }
                 entry = audit.AuditEntry(
                     actor=actor, action="clients.add", target=issued.client.client_id,
                     detail=detail,
@@ -120,7 +143,17 @@ def add(
     ] = False,
     secret_stdin: Annotated[
         bool,
-        typer.Option(help="Use the secret on stdin (one an SDK already has) instead of a new one."),
+        typer.Option(
+            help="Use the secret on stdin (one an SDK already has) instead of a new one; it must "
+            "be strong (16+ characters, not words, repeats or sequences)."
+        ),
+    ] = False,
+    allow_weak_secret: Annotated[
+        bool,
+        typer.Option(
+            help="With --hmac --secret-stdin: import an existing national SDK secret that fails "
+            "the strength rule (audited; the secret then signs SDK requests only)."
+        ),
     ] = False,
     local: Annotated[
         bool,
@@ -141,17 +174,27 @@ def add(
 ) -> None:
     """Create a client bound to codes and roles; prints its secret once."""
     codes = list(code or [])
+    if allow_weak_secret and not secret_stdin:
+        fail(
+            "CLIENT_WEAK_SECRET_NOT_CHOSEN",
+            "--allow-weak-secret imports a secret given with --secret-stdin; without one the "
+            "node issues a strong secret",
+        )
     secret = _read_secret() if secret_stdin else None
     if local:
-        made = _add_locally(client_id, name, codes, role, hmac, secret, actor or default_actor())
+        made = _add_locally(
+            client_id, name, codes, role, hmac, secret, allow_weak_secret,
+            actor or default_actor(),
+        )  # fmt: skip
         issued = IssuedClient(
             client=ClientInfo.model_validate(made.client.as_json()), secret=made.secret
         )
     else:
         with node(profile) as axis:
             issued = axis.add_client(
-                name, roles=role, codes=codes, client_id=client_id, hmac=hmac, secret=secret
-            )
+                name, roles=role, codes=codes, client_id=client_id, hmac=hmac, secret=secret,
+                allow_weak_secret=allow_weak_secret,
+            )  # fmt: skip
     _print_issued(issued, "created", as_json)
 
 
@@ -163,12 +206,19 @@ def list_clients(profile: ProfileName = None, as_json: AsJson = False) -> None:
     if as_json:
         echo_json(clients)
         return
-    table = Table("id", "name", "roles", "codes", "hmac", "created (UTC)", "state")
+    table = Table("id", "name", "roles", "codes", "hmac", "certificate", "created (UTC)", "state")
     for c in clients:
         state = f"disabled {when(c.disabled_at)}" if c.disabled_at else "enabled"
+        hmac = ", ".join(
+            word
+            for word, on in (("yes", c.hmac), ("strict", c.strict_parameters),
+                             ("weak secret", c.weak_secret))
+            if on
+        )  # fmt: skip
+        certificate = c.certificate_sha256[:16] + "..." if c.certificate_sha256 else ""
         table.add_row(
-            c.client_id, c.name, ", ".join(c.roles), ", ".join(c.codes),
-            "yes" if c.hmac else "", when(c.created_at), state,
+            c.client_id, c.name, ", ".join(c.roles), ", ".join(c.codes), hmac, certificate,
+            when(c.created_at), state,
         )  # fmt: skip
     print_table(table)
     typer.echo(f"{len(clients)} client(s)")
@@ -199,3 +249,71 @@ def rotate(
     with node(profile) as axis:
         issued = axis.rotate_client(client_id)
     _print_issued(issued, "has a new secret", as_json)
+
+
+@clients_app.command("bind-certificate")
+def bind_certificate(
+    client_id: Annotated[str, typer.Argument(help="The client's id.")],
+    certificate: Annotated[
+        Path | None, typer.Argument(help="The client's certificate (PEM).", show_default=False)
+    ] = None,
+    sha256: Annotated[
+        str | None, typer.Option(help="Its SHA-256 fingerprint instead of the file.")
+    ] = None,
+    profile: ProfileName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Refuse the client's requests unless they come over TLS presenting this certificate
+    (audited; its dashboard sessions end)."""
+    if (certificate is None) == (sha256 is None):
+        fail("CLIENT_CERTIFICATE_INVALID", "give the certificate file or --sha256, one of them")
+    if certificate is not None:
+        sha256 = _file_fingerprint(certificate)
+    with node(profile) as axis:
+        client = axis.bind_certificate(client_id, sha256=sha256)
+    if as_json:
+        echo_json(client)
+        return
+    typer.echo(f"client {client.client_id} bound to certificate {client.certificate_sha256}")
+
+
+@clients_app.command("unbind-certificate")
+def unbind_certificate(
+    client_id: Annotated[str, typer.Argument(help="The client's id.")],
+    profile: ProfileName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Accept the client's requests without a client certificate again (audited)."""
+    with node(profile) as axis:
+        client = axis.unbind_certificate(client_id)
+    if as_json:
+        echo_json(client)
+        return
+    typer.echo(f"client {client.client_id} is bound to no certificate")
+
+
+@clients_app.command("strict-parameters")
+def strict_parameters(
+    client_id: Annotated[str, typer.Argument(help="The client's id.")],
+    off: Annotated[bool, typer.Option("--off", help="Turn strict parameters off.")] = False,
+    profile: ProfileName = None,
+    as_json: AsJson = False,
+) -> None:
+    """SDK operations refuse the client's signed parameters that they do not use (for a DMS that
+    makes one SDK service object per call; audited)."""
+    with node(profile) as axis:
+        client = axis.set_strict_parameters(client_id, not off)
+    if as_json:
+        echo_json(client)
+        return
+    state = "on" if client.strict_parameters else "off"
+    typer.echo(f"client {client.client_id}: strict parameters {state}")
+
+
+def _file_fingerprint(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="ascii")
+        der = ssl.PEM_cert_to_DER_cert(text.strip())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        fail("CLIENT_CERTIFICATE_INVALID", f"{path} is not a PEM certificate ({error})")
+    return hashlib.sha256(der).hexdigest()

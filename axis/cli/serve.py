@@ -11,6 +11,7 @@ from axis.bus_binding import BindingError
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import serve_http
+from axis.http.tls import TlsError, server_tls
 from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated
 from axis.node import open_node
@@ -29,11 +30,13 @@ def _run(roles: list[WorkerRole], *, sync_registry: bool, http: bool = False) ->
     settings = load_settings()
     configure_logging(fmt=settings.effective_log_format, level=settings.log_level)
     try:
+        if http:  # before anything starts: a TLS file that cannot serve stops the node at once
+            server_tls(settings)
         asyncio.run(_serve(settings, roles, sync_registry=sync_registry, http=http))
     except NodeSecretError as error:
         typer.echo(f"NODE_SECRET_UNUSABLE: {error}", err=True)
         raise typer.Exit(1) from error
-    except BindingError as error:
+    except (BindingError, TlsError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
     except (NotMigrated, TopicSetupError) as error:
@@ -54,7 +57,11 @@ async def _serve(
             f"node {settings.node_id}: {', '.join(r.value for r in roles)} on "
             f"{settings.kafka_bootstrap} (topics {settings.topic_prefix}*), registry version "
             f"{node.registry.version} ({settings.registry_mode})"
-            + (f"; HTTP on http://{settings.listen}" if http else "")
+            + (
+                f"; HTTP on {'https' if settings.tls else 'http'}://{settings.listen}"
+                if http
+                else ""
+            )
             + "; Ctrl-C stops",
             err=True,
         )

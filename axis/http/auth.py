@@ -1,8 +1,12 @@
 """Who is calling: `Authorization: Bearer <secret>` on the `/v1` API, checked on every route.
 
-`caller` authenticates (401 `AUTH_REQUIRED` / `AUTH_INVALID`); `needs(role)` also requires a
-role (403 `ROLE_REQUIRED`). What a caller may see within a role (its own codes' inbox, sent
-items, tracking) is checked by the routes themselves against `Principal.codes`.
+`caller` authenticates (401 `AUTH_REQUIRED` / `AUTH_INVALID`; 401 `AUTH_CERTIFICATE_MISMATCH`
+for a client bound to a TLS client certificate that the connection did not present; 429
+`AUTH_THROTTLED` with `Retry-After` for an address with too many failures, counted by
+`axis.http.throttle`: a bearer secret names no client, so the address is the only key);
+`needs(role)` also requires a role (403 `ROLE_REQUIRED`). What a caller may see within a role
+(its own codes' inbox, sent items, tracking) is checked by the routes themselves against
+`Principal.codes`.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from axis.clients import Principal, Role
+from axis.http import throttle
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError
+from axis.http.tls import peer_certificate
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -37,18 +43,45 @@ async def caller(
             "This route needs a client's secret: send 'Authorization: Bearer <secret>'.",
             headers=CHALLENGE,
         )  # fmt: skip
+    keys = [throttle.address(remote_address(request))]
+    wait = context.throttle.retry_after(keys)
+    if wait is not None:
+        raise throttled(wait)
     async with context.node.sessions() as session:
         client = await context.clients.by_secret(session, credentials.credentials)
     if client is None:
+        context.throttle.failed(keys)
         raise ApiError(
             401, "AUTH_INVALID",
             "The secret is not valid: unknown, rotated, or its client is disabled.",
+            headers=CHALLENGE,
+        )  # fmt: skip
+    if not client.accepts(peer_certificate(request.scope)):
+        context.throttle.failed(keys)
+        raise ApiError(
+            401, "AUTH_CERTIFICATE_MISMATCH",
+            f"Client {client.client_id!r} is bound to a TLS client certificate: connect over "
+            "HTTPS presenting that certificate.",
             headers=CHALLENGE,
         )  # fmt: skip
     principal = client.principal
     request.state.principal = principal
     structlog.contextvars.bind_contextvars(client=principal.client_id)
     return principal
+
+
+def remote_address(request: Request) -> str | None:
+    """The address the request came from, as the server saw it (a proxy's, behind one)."""
+    return request.client.host if request.client is not None else None
+
+
+def throttled(wait: int) -> ApiError:
+    return ApiError(
+        429, "AUTH_THROTTLED",
+        f"Too many failed authentications from this address or for this client: try again in "
+        f"{wait} s.",
+        headers={"Retry-After": str(wait)},
+    )  # fmt: skip
 
 
 def needs(*roles: Role) -> Callable[..., Awaitable[Principal]]:

@@ -9,16 +9,23 @@ dialect:
 
 - every parameter arrives in signed `XroadVnpt-*` headers (`axis.xroad_signature`): the caller is
   the HMAC client named by `XroadVnpt-systemid` (`ClientStore.hmac_secret`), and parameters are
-  read only from the signed JSON, names matched case-insensitively;
+  read only from the signed JSON, names matched case-insensitively; a request must sign the
+  Content-Type of the operation it is sent to, and a client with strict parameters only the
+  parameters that operation takes (`axis.xroad_operations`, which says why no more is possible);
+- failed authentications are counted against the address and the claimed `systemid`
+  (`axis.http.throttle`); past the limit the operations answer FAIL `429` `AUTH_THROTTLED`
+  (with `Retry-After`) without checking the HMAC; a client bound to a TLS client certificate
+  is refused unless the connection presented it;
 - every reply is HTTP 200 with ASCII-only JSON carrying `status`, `ErrorCode` and `ErrorDesc`
   (the SDK ignores the HTTP status, decodes `sendEdoc` replies as US-ASCII, and returns an
   all-null result when one of those fields is missing); `downloadEdoc` answers the raw packet,
   or an empty body on any error (the SDK saves whatever body it gets as the document);
 - `ErrorCode` is `"0"` on success, otherwise an HTTP-like number: 400 bad request, 401
-  authentication failed, 403 forbidden, 404 not found, 409 conflict, 413 too large, 500
-  internal, 503 the database is away (`DATABASE_UNAVAILABLE`, with `Retry-After`).
-  `ErrorDesc` starts with the node's machine code (`SUBMIT_SENDER_NOT_ALLOWED: ...`),
-  except for authentication failures, which read `authentication failed: ...`;
+  authentication failed, 403 forbidden, 404 not found, 409 conflict, 413 too large, 429 too
+  many failed authentications, 500 internal, 503 the database is away
+  (`DATABASE_UNAVAILABLE`, with `Retry-After`). `ErrorDesc` starts with the node's machine code
+  (`SUBMIT_SENDER_NOT_ALLOWED: ...`), except for authentication failures, which read
+  `authentication failed: ...`;
 - document ids are the node's message ids (UUIDs: the SDK puts them into local file names);
 - times are `yyyy-MM-dd HH:mm:ss` in Vietnam's time (UTC+7).
 
@@ -57,15 +64,18 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import Convertor, register_url_convertor
 
-from axis.clients import Principal, Role
+from axis.clients import Client, Principal, Role
 from axis.db import database_unavailable
-from axis.http import unavailable
+from axis.http import throttle, unavailable
+from axis.http.auth import remote_address
 from axis.http.bodies import MAX_PACKET_BYTES, bounded_body
 from axis.http.context import AppContext, app_context
 from axis.http.dms import KIND_NAMES, KINDS
 from axis.http.errors import ApiError
+from axis.http.tls import peer_certificate
 from axis.logs import new_error_id
 from axis.registry_authority import after_change
+from axis.xroad_operations import OCTETS, BindingError, Signs
 from axis.xroad_signature import (
     AmbiguousParameter,
     SignatureError,
@@ -107,16 +117,29 @@ Fields = dict[str, object]
 
 
 class Failure(Exception):
-    """An operation's refusal: `ErrorCode` and `ErrorDesc` of the FAIL reply."""
+    """An operation's refusal: `ErrorCode` and `ErrorDesc` of the FAIL reply (and HTTP headers
+    it carries, such as `Retry-After`)."""
 
-    def __init__(self, code: str, description: str) -> None:
+    def __init__(
+        self, code: str, description: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.headers = dict(headers or {})
 
 
 def refused(code: str, machine_code: str, sentence: str) -> Failure:
     return Failure(code, f"{machine_code}: {sentence}")
+
+
+def throttled(wait: int) -> Failure:
+    return Failure(
+        "429",
+        f"AUTH_THROTTLED: Too many failed authentications from this address or for this "
+        f"systemid: try again in {wait} s.",
+        {"Retry-After": str(wait)},
+    )
 
 
 def authentication_failed(reason: str) -> Failure:
@@ -142,6 +165,7 @@ def failure_reply(
     response = reply(
         {"status": "FAIL", "ErrorCode": failure.code, "ErrorDesc": failure.description, **extra}
     )
+    response.headers.update(failure.headers)
     if retry_after:
         response.headers.update(RETRY_AFTER)
     return response
@@ -193,24 +217,54 @@ class Call:
         return value.strip()
 
 
-async def authenticate(request: Request, context: AppContext) -> tuple[Principal, SignedHeaders]:
-    """The HMAC client that signed `request`, read from the headers as received."""
+async def authenticate(request: Request, context: AppContext) -> tuple[Client, SignedHeaders]:
+    """The HMAC client that signed `request`, read from the headers as received; failures are
+    counted against the address and the claimed systemid, and refused unchecked past the
+    limit (`axis.http.throttle`)."""
+    keys = [throttle.address(remote_address(request))]
     try:
         signed = read_signed_headers(request.scope["headers"])
     except SignatureError as error:
+        refuse_if_throttled(context, keys)
+        context.throttle.failed(keys)
         raise authentication_failed(str(error)) from None
+    keys.append(throttle.client(signed.system_id))
+    refuse_if_throttled(context, keys)
     async with context.node.sessions() as session:
         found = await context.clients.hmac_secret(session, signed.system_id)
     if found is None or not hash_matches(signed, found[1]):
+        context.throttle.failed(keys)
         log.info("SDK signature refused", system_id=signed.system_id, known=found is not None)
         raise authentication_failed(
             "bad HMAC (the systemid is unknown, disabled or not enabled for HMAC, or the "
             "hash-header was not made with its secret)"
         )
-    principal = found[0].principal
-    request.state.principal = principal
-    structlog.contextvars.bind_contextvars(client=principal.client_id)
-    return principal, signed
+    client = found[0]
+    if not client.accepts(peer_certificate(request.scope)):
+        context.throttle.failed(keys)
+        raise authentication_failed(
+            f"AUTH_CERTIFICATE_MISMATCH: client {client.client_id!r} is bound to a TLS client "
+            "certificate; connect over HTTPS presenting it (the JVM's javax.net.ssl.keyStore)"
+        )
+    request.state.principal = client.principal
+    structlog.contextvars.bind_contextvars(client=client.client_id)
+    return client, signed
+
+
+def refuse_if_throttled(context: AppContext, keys: list[throttle.Key]) -> None:
+    wait = context.throttle.retry_after(keys)
+    if wait is not None:
+        raise throttled(wait)
+
+
+def check_signed(operation: str, signs: Signs, client: Client, signed: SignedHeaders) -> None:
+    """The request signed what `operation` takes (`axis.xroad_operations`)."""
+    try:
+        signs.check(operation, signed.params, strict=client.strict_parameters)
+    except BindingError as error:
+        raise refused(
+            "400", error.code, f"{error.message[:1].upper()}{error.message[1:]}."
+        ) from None
 
 
 def require_role(principal: Principal, role: Role | None, operation: str) -> None:
@@ -746,36 +800,59 @@ class Operation:
     logic: Logic
     role: Role | None = Role.AGENCY
     """The role the client needs (None: any HMAC client)."""
+    signs: Signs = field(default_factory=Signs)
+    """The signed Content-Type and the parameters the operation takes."""
     body_limit: int = SMALL_BODY
     on_failure: Mapping[str, object] = field(default_factory=dict)
     """Fields a FAIL reply carries besides the three (sendEdoc's `DocId`)."""
 
 
+LISTING = Signs(uses=("servicetype", "messagetype"))
+"""The SDK's sample passes these to the list and count operations."""
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("sendEdoc", send_edoc, body_limit=MAX_PACKET_BYTES + 2, on_failure={"DocId": ""}),
-    Operation("getReceivedEdocList", get_received_edoc_list),
-    Operation("getSentEdocList", get_sent_edoc_list),
-    Operation("getEdoc", get_edoc),
-    Operation("updateStatus", update_status),
-    Operation("countReceiveEdoc", counting(RecordKind.DOCUMENT)),
-    Operation("countReceiveStatus", counting(RecordKind.STATUS)),
+    Operation(
+        "sendEdoc",
+        send_edoc,
+        signs=Signs(OCTETS, ("from", "to", "servicetype", "messagetype", "hash-file")),
+        body_limit=MAX_PACKET_BYTES + 2,
+        on_failure={"DocId": ""},
+    ),
+    Operation("getReceivedEdocList", get_received_edoc_list, signs=LISTING),
+    Operation(
+        "getSentEdocList",
+        get_sent_edoc_list,
+        signs=Signs(uses=("servicetype", "messagetype", "docId")),
+    ),
+    Operation("getEdoc", get_edoc, signs=Signs(uses=("docId", "filePath"))),
+    Operation("updateStatus", update_status, signs=Signs(uses=("docId", "status"))),
+    Operation("countReceiveEdoc", counting(RecordKind.DOCUMENT), signs=LISTING),
+    Operation("countReceiveStatus", counting(RecordKind.STATUS), signs=LISTING),
     Operation("getAgenciesList", get_agencies_list, role=None),
-    Operation("getAgenciesListQD20", get_agencies_list_qd20, role=None),
+    Operation(
+        "getAgenciesListQD20", get_agencies_list_qd20, role=None, signs=Signs(uses=("level",))
+    ),
     Operation("getSynchronizeUnit", get_synchronize_unit, role=None),
     Operation("registerAgency", register_agency, role=Role.REGISTRY_AUTHORITY),
-    Operation("deleteAgency", delete_agency, role=Role.REGISTRY_AUTHORITY),
+    Operation(
+        "deleteAgency",
+        delete_agency,
+        role=Role.REGISTRY_AUTHORITY,
+        signs=Signs(uses=("AgencyCode",)),
+    ),
 )
 """Every POST operation; `downloadEdoc` (GET, raw bytes) has its own route."""
+DOWNLOAD = Signs(uses=("docId", "filePath"))
 
 
 async def perform(request: Request, operation: Operation) -> Response:
     """Authenticate, check the role, read the body, run the operation: always a JSON reply."""
     try:
         context = app_context(request)
-        principal, signed = await authenticate(request, context)
-        require_role(principal, operation.role, operation.name)
+        client, signed = await authenticate(request, context)
+        require_role(client.principal, operation.role, operation.name)
+        check_signed(operation.name, operation.signs, client, signed)
         body = await read_body(request, operation.body_limit)
-        fields = await operation.logic(Call(request, context, principal, signed, body))
+        fields = await operation.logic(Call(request, context, client.principal, signed, body))
     except Failure as failure:
         log.info("SDK request refused", operation=operation.name, error=failure.description)
         return failure_reply(failure, operation.on_failure)
@@ -792,19 +869,20 @@ async def download_edoc(request: Request) -> Response:
     receives as the document, so an error must not look like one (`X-Axis-Error` says why)."""
     try:
         context = app_context(request)
-        principal, signed = await authenticate(request, context)
-        require_role(principal, Role.AGENCY, "downloadEdoc")
-        data = await fetch(Call(request, context, principal, signed))
+        client, signed = await authenticate(request, context)
+        require_role(client.principal, Role.AGENCY, "downloadEdoc")
+        check_signed("downloadEdoc", DOWNLOAD, client, signed)
+        data = await fetch(Call(request, context, client.principal, signed))
     except Failure as failure:
         log.info("SDK request refused", operation="downloadEdoc", error=failure.description)
-        return Response(b"", headers={"X-Axis-Error": header_text(failure)})
+        return Response(b"", headers={"X-Axis-Error": header_text(failure), **failure.headers})
     except Exception as error:
         if database_unavailable(error):
             unavailable.logged(error, operation="downloadEdoc")
             headers = {"X-Axis-Error": header_text(database_failure()), **RETRY_AFTER}
             return Response(b"", headers=headers)
-        failure = internal_failure("downloadEdoc")
-        return Response(b"", headers={"X-Axis-Error": header_text(failure)})
+        internal = internal_failure("downloadEdoc")
+        return Response(b"", headers={"X-Axis-Error": header_text(internal)})
     return Response(data, media_type="application/xml")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from axis.clients import ClientStore
+from axis.http.throttle import AuthThrottle
 from axis.metrics import Scraper
 from axis.node import Node
 from axis.operator import Operator
@@ -22,6 +23,8 @@ class AppContext:
     clients: ClientStore = field(init=False)
     operator: Operator = field(init=False)
     scraper: Scraper = field(init=False)
+    throttle: AuthThrottle = field(init=False)
+    """Failed authentications of every face, counted in this process."""
 
     def __post_init__(self) -> None:
         self.clients = ClientStore(self.node_key)
@@ -29,6 +32,12 @@ class AppContext:
             self.node.sessions, self.node.layout, self.node.settings.node_id, RecordCodec()
         )
         self.scraper = Scraper(self.node)
+        settings = self.node.settings
+        self.throttle = AuthThrottle(
+            per_address=settings.auth_failures_per_address,
+            per_client=settings.auth_failures_per_client,
+            window=settings.auth_failure_window_value.total_seconds(),
+        )
 
     @property
     def settings(self) -> Settings:

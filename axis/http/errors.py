@@ -59,8 +59,10 @@ class ErrorReply(BaseModel):
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error statuses a route may answer."""
-    return {status: {"model": ErrorReply} for status in statuses}
+    """OpenAPI entries for the error statuses a route may answer (a route that authenticates,
+    401, may also answer 429 `AUTH_THROTTLED`: `axis.http.throttle`)."""
+    extra = (429,) if 401 in statuses else ()
+    return {status: {"model": ErrorReply} for status in (*statuses, *extra)}
 
 
 def error_response(error: ApiError) -> JSONResponse:

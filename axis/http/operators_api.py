@@ -1,5 +1,6 @@
 """The operators' routes: dead letters (list, inspect, replay), destinations (pause, resume),
-clients (create, list, disable, rotate the secret) and the audit log. Every one needs the
+clients (create, list, disable, rotate the secret, bind to a TLS client certificate, strict SDK
+parameters) and the audit log. Every one needs the
 `operator` role; every action is audited with the client who did it."""
 
 from __future__ import annotations
@@ -7,11 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from axis import audit
-from axis.clients import ClientError, Role, parse_roles
+from axis.clients import ClientError, Role, fingerprint, parse_roles, secret_audit
 from axis.http.auth import Operator
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
@@ -93,6 +96,16 @@ class ClientModel(BaseModel):
     created_at: datetime
     rotated_at: datetime | None
     disabled_at: datetime | None
+    certificate_sha256: str | None = Field(
+        default=None, description="The TLS client certificate its requests must present."
+    )
+    strict_parameters: bool = Field(
+        default=False, description="SDK operations refuse signed parameters they do not use."
+    )
+    weak_secret: bool = Field(
+        default=False,
+        description="Its secret was imported under the weak-secret override: SDK requests only.",
+    )
 
 
 class NewClient(BaseModel):
@@ -102,13 +115,37 @@ class NewClient(BaseModel):
     roles: list[str] = Field(min_length=1, max_length=4)
     hmac: bool = Field(default=False, description="Also sign with XroadVnpt HMAC headers.")
     secret: str | None = Field(
-        default=None, max_length=200, description="The secret an SDK already uses (else issued)."
+        default=None,
+        max_length=200,
+        description="The secret an SDK already uses (else issued); it must be strong.",
+    )
+    allow_weak_secret: bool = Field(
+        default=False,
+        description="Import an existing national SDK secret that fails the strength rule "
+        "(hmac clients with the roles agency or registry-authority only; audited; the secret "
+        "then signs SDK requests only).",
     )
 
 
 class IssuedModel(BaseModel):
     client: ClientModel
-    secret: str = Field(description="Shown this once; the node keeps only its hash.")
+    secret: str = Field(
+        description="Shown this once; the node keeps its hash (and, for an hmac client, the "
+        "secret sealed under its secret key, to check the SDK's HMAC)."
+    )
+
+
+class CertificateBinding(BaseModel):
+    """The certificate itself (PEM), or its SHA-256 fingerprint: one of the two."""
+
+    certificate: str | None = Field(default=None, max_length=20_000, description="PEM.")
+    sha256: str | None = Field(
+        default=None, max_length=100, description="64 hex digits, colons allowed."
+    )
+
+
+class StrictParameters(BaseModel):
+    strict: bool
 
 
 class AuditModel(BaseModel):
@@ -119,6 +156,16 @@ class AuditModel(BaseModel):
     target: str
     detail: dict[str, Any]
     request_id: str | None
+
+
+def _pem_fingerprint(text: str) -> str:
+    try:
+        certificate = x509.load_pem_x509_certificate(text.encode("utf-8"))
+    except ValueError:
+        raise ClientError(
+            "CLIENT_CERTIFICATE_INVALID", "'certificate' must be one PEM certificate"
+        ) from None
+    return fingerprint(certificate.public_bytes(Encoding.DER))
 
 
 def _client_error(error: ClientError) -> ApiError:
@@ -271,10 +318,16 @@ async def create_client(
             issued = await context.clients.add(
                 session, client_id=asked.client_id, name=asked.name, codes=asked.codes,
                 roles=roles, hmac_enabled=asked.hmac, secret=asked.secret,
+                allow_weak_secret=asked.allow_weak_secret,
             )  # fmt: skip
+            detail = {
+                "codes": asked.codes,
+                "roles": asked.roles,
+                "hmac": asked.hmac,
+                **secret_audit(asked.secret is not None, issued.client.weak_secret),
+            }
             await _audit(session, principal.client_id, "clients.add", issued.client.client_id,
-                         {"codes": asked.codes, "roles": asked.roles, "hmac": asked.hmac},
-                         request)  # fmt: skip
+                         detail, request)  # fmt: skip
     except ClientError as error:
         raise _client_error(error) from None
     return IssuedModel(
@@ -319,6 +372,82 @@ async def rotate_client(
     return IssuedModel(
         client=ClientModel.model_validate(issued.client.as_json()), secret=issued.secret
     )
+
+
+@router.put(
+    "/clients/{client_id}/certificate",
+    response_model=ClientModel,
+    summary="Bind a client to a TLS client certificate",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def bind_certificate(
+    request: Request,
+    principal: Operator,
+    context: Context,
+    client_id: CodePath,
+    asked: CertificateBinding,
+) -> ClientModel:
+    """From now on the client's requests (bearer, SDK, dashboard) are refused unless they arrive
+    over TLS presenting this certificate; its dashboard sessions end."""
+    try:
+        if (asked.certificate is None) == (asked.sha256 is None):
+            raise ClientError(
+                "CLIENT_CERTIFICATE_INVALID", "give the 'certificate' (PEM) or its 'sha256', one"
+            )
+        given = (
+            asked.sha256 if asked.sha256 is not None else _pem_fingerprint(asked.certificate or "")
+        )
+        async with context.node.sessions.begin() as session:
+            client = await context.clients.bind_certificate(session, client_id, given)
+            await _audit(session, principal.client_id, "clients.bind_certificate", client_id,
+                         {"sha256": client.certificate_sha256}, request)  # fmt: skip
+    except ClientError as error:
+        raise _client_error(error) from None
+    return ClientModel.model_validate(client.as_json())
+
+
+@router.delete(
+    "/clients/{client_id}/certificate",
+    response_model=ClientModel,
+    summary="Unbind a client from its TLS client certificate",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def unbind_certificate(
+    request: Request, principal: Operator, context: Context, client_id: CodePath
+) -> ClientModel:
+    try:
+        async with context.node.sessions.begin() as session:
+            client = await context.clients.bind_certificate(session, client_id, None)
+            await _audit(session, principal.client_id, "clients.unbind_certificate", client_id,
+                         {}, request)  # fmt: skip
+    except ClientError as error:
+        raise _client_error(error) from None
+    return ClientModel.model_validate(client.as_json())
+
+
+@router.put(
+    "/clients/{client_id}/strict-parameters",
+    response_model=ClientModel,
+    summary="Strict SDK parameters for a client",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def strict_parameters(
+    request: Request,
+    principal: Operator,
+    context: Context,
+    client_id: CodePath,
+    asked: StrictParameters,
+) -> ClientModel:
+    """With strict parameters, each SDK operation refuses the client's signed parameters it does
+    not use (for a DMS that makes one SDK service object per call)."""
+    try:
+        async with context.node.sessions.begin() as session:
+            client = await context.clients.set_strict_parameters(session, client_id, asked.strict)
+            await _audit(session, principal.client_id, "clients.strict_parameters", client_id,
+                         {"strict": asked.strict}, request)  # fmt: skip
+    except ClientError as error:
+        raise _client_error(error) from None
+    return ClientModel.model_validate(client.as_json())
 
 
 @router.get(

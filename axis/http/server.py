@@ -1,4 +1,5 @@
-"""Serving the app with uvicorn inside the node's event loop, stopped with the node."""
+"""Serving the app with uvicorn inside the node's event loop, stopped with the node; over TLS
+when the settings name a certificate (`axis.http.tls`)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,23 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from axis.http.tls import TlsH11Protocol, server_tls
 from axis.settings import Settings
 
 
 def http_server(app: FastAPI, settings: Settings) -> uvicorn.Server:
+    """The server of `app` on `settings.listen`; raises `TlsError` when the TLS files named by
+    the settings cannot serve."""
     host, port = settings.listen_host_port
+    tls = server_tls(settings)
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
-        http="h11",  # answers `Expect: 100-continue` (the national SDK sends it)
+        # h11 answers `Expect: 100-continue` (the national SDK sends it); ours also hands the
+        # client certificate to the app
+        http=TlsH11Protocol,
+        **(tls.uvicorn_options() if tls is not None else {}),
         lifespan="off",
         log_config=None,
         access_log=False,

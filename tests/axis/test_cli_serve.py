@@ -1,5 +1,6 @@
-"""`axis serve` as an operator runs it: a separate process that takes a document over its HTTP
-API, delivers and tracks it, answers its health routes, and stops cleanly on SIGTERM."""
+"""`axis serve` as an operator runs it: a separate process that serves HTTPS (its own
+certificate, client certificates optional), takes a document over its HTTP API, delivers and
+tracks it, answers its health routes, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from tests.support.bus import eventually
 from tests.support.cli import run_axis as axis
 from tests.support.packets import document
 from tests.support.postgres import free_port
+from tests.support.tls import write_tls_pki
 
 pytestmark = pytest.mark.integration
 
@@ -37,11 +39,14 @@ async def test_serve_delivers_and_tracks_what_is_submitted_and_stops_on_sigterm(
 ) -> None:
     data = tmp_path / "data"
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"https://127.0.0.1:{port}"
+    tls = write_tls_pki(tmp_path / "tls", ["dms"])
     env = {
         **os.environ, "AXIS_DATA_DIR": str(data), "AXIS_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "AXIS_TOPIC_PREFIX": topic_prefix, "AXIS_PARTITIONS": "2",
-        "AXIS_LISTEN": f"127.0.0.1:{port}",
+        "AXIS_LISTEN": f"127.0.0.1:{port}", "AXIS_TLS_CERT_FILE": str(tls.server.certificate),
+        "AXIS_TLS_KEY_FILE": str(tls.server.key), "AXIS_TLS_CLIENT_CA_FILE": str(tls.ca),
+        "AXIS_TLS_CLIENT_CERT": "optional",
     }  # fmt: skip
     for name in ("AXIS_CONFIG", "AXIS_DATABASE_URL"):
         env.pop(name, None)
@@ -91,7 +96,10 @@ async def test_serve_delivers_and_tracks_what_is_submitted_and_stops_on_sigterm(
                 load_certificate(pki / f"{G22}.pem"),
             )
             auth = {"Authorization": f"Bearer {issued.secret}"}
-            async with httpx.AsyncClient(base_url=url, headers=auth, timeout=30) as client:
+            verify = tls.client_context("dms")  # trusts the node's CA, presents a certificate
+            async with httpx.AsyncClient(
+                base_url=url, headers=auth, timeout=30, verify=verify
+            ) as client:
 
                 async def listening() -> bool:
                     try:

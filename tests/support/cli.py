@@ -8,9 +8,14 @@ from pathlib import Path
 
 
 def run_axis(
-    args: list[str], env: dict[str, str], cwd: Path | None = None, timeout: float = 180
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path | None = None,
+    timeout: float = 180,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "axis.cli.main", *args],
         env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
+        input=stdin,
     )  # fmt: skip

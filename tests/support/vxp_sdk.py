@@ -21,11 +21,13 @@ it from a thread (`asyncio.to_thread`) when the server runs in the test's event 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import hmac
 import json
 import socket
+import ssl
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -422,14 +424,24 @@ class _Connection:
 
 
 def send(
-    request: WireRequest, endpoint: str, *, timeout: float = 30.0, wait: float = CONTINUE_WAIT
+    request: WireRequest,
+    endpoint: str,
+    *,
+    timeout: float = 30.0,
+    wait: float = CONTINUE_WAIT,
+    tls: ssl.SSLContext | None = None,
 ) -> WireReply:
     """Send `request` to the server of `endpoint` on a new connection, as the SDK does; with
     `Expect: 100-continue` the body follows `100 Continue` (or `wait` seconds of silence), and
-    is not sent at all when the server gives its final answer first."""
+    is not sent at all when the server gives its final answer first. An https endpoint is
+    reached with `tls` (the JVM's default SSLContext: its trust store and key store)."""
     url = urlsplit(endpoint)
-    host, port = url.hostname or "127.0.0.1", url.port or 80
-    with socket.create_connection((host, port), timeout=timeout) as sock:
+    host, port = url.hostname or "127.0.0.1", url.port or (443 if url.scheme == "https" else 80)
+    with contextlib.ExitStack() as stack:
+        sock = stack.enter_context(socket.create_connection((host, port), timeout=timeout))
+        if url.scheme == "https":
+            context = tls or ssl.create_default_context()
+            sock = stack.enter_context(context.wrap_socket(sock, server_hostname=host))
         connection = _Connection(sock)
         sock.sendall(request.head())
         continued = False

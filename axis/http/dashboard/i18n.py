@@ -23,6 +23,10 @@ VI: Final[dict[str, str]] = {
     "secret": "Mật khẩu (khóa bí mật)",
     "login_failed": "Mã tài khoản hoặc mật khẩu không đúng, hoặc tài khoản đã bị khóa.",
     "login_expired": "Phiên làm việc đã hết hạn, xin đăng nhập lại.",
+    "login_throttled": "Đăng nhập sai quá nhiều lần. Xin thử lại sau {minutes} phút.",
+    "login_certificate": (
+        "Tài khoản này chỉ đăng nhập được qua HTTPS với chứng thư số máy khách đã đăng ký."
+    ),
     "csrf_failed": "Biểu mẫu đã hết hạn, xin gửi lại.",
     "forbidden": "Không có quyền truy cập",
     "forbidden_text": "Tài khoản này không có vai trò văn thư (clerk) hay vận hành (operator).",
@@ -106,6 +110,10 @@ EN: Final[dict[str, str]] = {
     "secret": "Password (secret)",
     "login_failed": "Wrong client id or password, or the client is disabled.",
     "login_expired": "The session has expired; please sign in again.",
+    "login_throttled": "Too many failed sign-ins. Please try again in {minutes} minute(s).",
+    "login_certificate": (
+        "This client signs in only over HTTPS with its registered client certificate."
+    ),
     "csrf_failed": "The form has expired; please send it again.",
     "forbidden": "Access denied",
     "forbidden_text": "This client has neither the clerk nor the operator role.",

@@ -9,6 +9,7 @@ What a reader sees is scoped in the queries (`axis.reports`) and, for one messag
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,8 +20,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from axis import reports
+from axis.http import throttle
+from axis.http.auth import remote_address
 from axis.http.dashboard.views import HERE, HOME, LOCAL, LOGIN, Viewer, Visit
 from axis.http.dms import visible_part
+from axis.http.tls import peer_certificate
 from axis.tracking_reports import message_report
 from routing.tracking import TrackingStore
 
@@ -36,7 +40,7 @@ DEFAULT_HOURS = 24
 @router.get("")
 @router.get("/")
 async def home(request: Request) -> Response:
-    return Visit(request).redirect(HOME)
+    return (await Visit.start(request)).redirect(HOME)
 
 
 @router.get("/static/dashboard.css")
@@ -50,7 +54,7 @@ async def stylesheet() -> Response:
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
-    visit = Visit(request)
+    visit = await Visit.start(request)
     notice = visit.labels["login_expired"] if request.query_params.get("expired") else ""
     return visit.page(
         "login.html", next=_next(request.query_params.get("next")), error="", notice=notice,
@@ -60,37 +64,54 @@ async def login_form(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    visit = Visit(request)
+    """Sign in with a client's id and secret. Failures are counted against the address and the
+    client id (`axis.http.throttle`); past the limit the form answers 429 without checking."""
+    visit = await Visit.start(request)
     form = await request.form()
     client_id = _text(form.get("client_id"))
     secret = form.get("secret")
     target = _next(_text(form.get("next"), 1000))
-    if not visit.session.form_ok(form.get("csrf")):
-        return visit.page("login.html", status=400, next=target, error=visit.labels["csrf_failed"],
+
+    def again(status: int, error: str, headers: dict[str, str] | None = None) -> Response:
+        return visit.page("login.html", status=status, headers=headers, next=target, error=error,
                           notice="", client_id=client_id)  # fmt: skip
+
+    if not visit.session.form_ok(form.get("csrf")):
+        return again(400, visit.labels["csrf_failed"])
+    keys = [throttle.address(remote_address(request))]
+    if client_id:
+        keys.append(throttle.client(client_id))
+    wait = visit.context.throttle.retry_after(keys)
+    if wait is not None:
+        minutes = str(math.ceil(wait / 60))
+        text = visit.labels["login_throttled"].format(minutes=minutes)
+        return again(429, text, {"Retry-After": str(wait)})
     client = None
     if client_id and isinstance(secret, str) and secret:
         async with visit.context.node.sessions() as db:
             client = await visit.context.clients.login(db, client_id, secret)
     if client is None:
-        return visit.page("login.html", status=401, next=target, error=visit.labels["login_failed"],
-                          notice="", client_id=client_id)  # fmt: skip
-    visit.update(visit.session.signed_in(client.client_id))
+        visit.context.throttle.failed(keys)
+        return again(401, visit.labels["login_failed"])
+    if not client.accepts(peer_certificate(request.scope)):
+        visit.context.throttle.failed(keys)
+        return again(401, visit.labels["login_certificate"])
+    await visit.begin(client.client_id)
     return visit.redirect(target)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    visit = Visit(request)
+    visit = await Visit.start(request)
     form = await request.form()
     if visit.session.form_ok(form.get("csrf")):
-        visit.update(visit.session.signed_out())
+        await visit.end()
     return visit.redirect(LOGIN)
 
 
 @router.get("/search")
 async def search(request: Request) -> Response:
-    visit = Visit(request)
+    visit = await Visit.start(request)
     viewer = await visit.sign_in()
     if not isinstance(viewer, Viewer):
         return viewer
@@ -115,7 +136,7 @@ async def search(request: Request) -> Response:
 
 @router.get("/messages/{message_id}")
 async def message(request: Request, message_id: str) -> Response:
-    visit = Visit(request)
+    visit = await Visit.start(request)
     viewer = await visit.sign_in()
     if not isinstance(viewer, Viewer):
         return viewer
@@ -142,7 +163,7 @@ async def message(request: Request, message_id: str) -> Response:
 
 @router.get("/stuck")
 async def stuck(request: Request) -> Response:
-    visit = Visit(request)
+    visit = await Visit.start(request)
     viewer = await visit.sign_in()
     if not isinstance(viewer, Viewer):
         return viewer
@@ -161,7 +182,7 @@ async def stuck(request: Request) -> Response:
 
 @router.get("/failed")
 async def failed(request: Request) -> Response:
-    visit = Visit(request)
+    visit = await Visit.start(request)
     viewer = await visit.sign_in()
     if not isinstance(viewer, Viewer):
         return viewer
@@ -180,7 +201,7 @@ async def failed(request: Request) -> Response:
 
 @router.get("/report")
 async def report(request: Request) -> Response:
-    visit = Visit(request)
+    visit = await Visit.start(request)
     viewer = await visit.sign_in()
     if not isinstance(viewer, Viewer):
         return viewer

@@ -1,50 +1,45 @@
-"""The dashboard's session: one signed cookie holding who is signed in, the form token and the
-language.
+"""The dashboard's cookie: a random session id once signed in; before that, the sign-in form's
+token and the language.
 
-Signed (HMAC, itsdangerous) with the node's secret key, so it cannot be forged, and
-time-limited; it holds nothing secret (a client id, a random token, a language), so it need not
-be encrypted. It is scoped to `/dashboard`, `HttpOnly` (no script reads it), `SameSite=Lax`
-(not sent with another site's POST) and `Secure` when the page was served over HTTPS.
+Who is signed in, since when and the form token of a signed-in session are kept by the node
+(`axis.dashboard_sessions`), so signing out, disabling the client or rotating its secret ends
+the session wherever its cookie was copied, and an idle or day-old session ends by itself. The
+cookie is signed (HMAC, itsdangerous) with the node's secret key, so an id cannot be made up; it
+is scoped to `/dashboard`, `HttpOnly` (no script reads it), `SameSite=Lax` (not sent with another
+site's POST) and `Secure` when the page was served over HTTPS.
 
-Forms carry the session's random token (`csrf`), checked on every POST: a page of another
-site cannot read it, so it cannot post as the clerk. Signing in issues a new token, so a token
-planted before sign-in is worthless after it.
+Forms carry a random token (`csrf`), checked on every POST: a page of another site cannot read
+it, so it cannot post as the clerk. Signing in issues a new token with the new session, so a
+token planted before sign-in is worthless after it.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
-import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from axis.dashboard_sessions import MAX_AGE, new_token
 from axis.http.dashboard.i18n import DEFAULT, Lang, language
 
 COOKIE = "axis_dashboard"
 PATH = "/dashboard"
-MAX_AGE = 8 * 3600
-"""A working day: after it, sign in again."""
+COOKIE_AGE = int(MAX_AGE.total_seconds())
 _SALT = "axis.dashboard.session"
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    client_id: str | None = None
-    signed_in_at: float = 0.0
-    """When the client signed in (Unix time): a secret rotated since ends the session."""
-    csrf: str = field(default_factory=_token)
-    lang: Lang = DEFAULT
+    """What a request's session holds: the signed-in client (None: nobody) with its session id,
+    the form token and the language."""
 
-    def signed_in(self, client_id: str) -> Session:
-        return Session(client_id=client_id, signed_in_at=time.time(), lang=self.lang)
+    client_id: str | None = None
+    session_id: str | None = None
+    csrf: str = field(default_factory=new_token)
+    lang: Lang = DEFAULT
 
     def signed_out(self) -> Session:
         return Session(lang=self.lang)
@@ -57,39 +52,48 @@ class Session:
         return isinstance(token, str) and hmac.compare_digest(token, self.csrf)
 
 
+@dataclass(frozen=True, slots=True)
+class Cookie:
+    """The cookie as read: a session id (signed in), or a visitor's form token and language."""
+
+    session_id: str | None = None
+    csrf: str | None = None
+    lang: Lang | None = None
+
+
 class SessionCodec:
     """Reads and writes the session cookie, signed with the node's key."""
 
     def __init__(self, secret: bytes) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt=_SALT)
 
-    def read(self, request: Request) -> Session | None:
-        """The request's session; None when it has none, or a forged or expired one."""
+    def read(self, request: Request) -> Cookie | None:
+        """The request's cookie; None when it has none, or a forged or expired one."""
         raw = request.cookies.get(COOKIE)
         if not raw:
             return None
         try:
-            data: Any = self._serializer.loads(raw, max_age=MAX_AGE)
+            data: Any = self._serializer.loads(raw, max_age=COOKIE_AGE)
         except BadSignature:  # also SignatureExpired
             return None
         if not isinstance(data, dict):
             return None
-        client_id, at, csrf = data.get("c"), data.get("t"), data.get("x")
-        if not isinstance(csrf, str) or not isinstance(at, int | float):
-            return None
-        return Session(
-            client_id=client_id if isinstance(client_id, str) else None,
-            signed_in_at=float(at),
-            csrf=csrf,
-            lang=language(data.get("l")) or DEFAULT,
-        )
+        session_id, csrf = data.get("s"), data.get("x")
+        if isinstance(session_id, str):
+            return Cookie(session_id=session_id)
+        if isinstance(csrf, str):
+            return Cookie(csrf=csrf, lang=language(data.get("l")) or DEFAULT)
+        return None
 
     def write(self, request: Request, response: Response, session: Session) -> None:
-        value = self._serializer.dumps(
-            {"c": session.client_id, "t": session.signed_in_at, "x": session.csrf,
-             "l": session.lang}
-        )  # fmt: skip
+        """A signed-in session's cookie holds its id only; a visitor's, the form token and
+        the language."""
+        content = (
+            {"s": session.session_id}
+            if session.session_id is not None
+            else {"x": session.csrf, "l": session.lang}
+        )
         response.set_cookie(
-            COOKIE, value, max_age=MAX_AGE, path=PATH, httponly=True, samesite="lax",
-            secure=request.url.scheme == "https",
+            COOKIE, self._serializer.dumps(content), max_age=COOKIE_AGE, path=PATH,
+            httponly=True, samesite="lax", secure=request.url.scheme == "https",
         )  # fmt: skip

@@ -20,10 +20,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from axis.clients import Client, Principal, Role
+from axis import dashboard_sessions
+from axis.clients import Principal, Role
 from axis.http.context import AppContext, app_context
 from axis.http.dashboard import i18n
 from axis.http.dashboard.session import Session, SessionCodec
+from axis.http.tls import peer_certificate
 
 HERE = Path(__file__).parent
 LOCAL = timezone(timedelta(hours=7), "UTC+7")
@@ -86,20 +88,48 @@ class Viewer:
 
 
 class Visit:
-    """One request to the dashboard: its session (written back when it changed), its language
-    (`?lang=` switches it and is remembered) and the pages it answers with."""
+    """One request to the dashboard: its session (the cookie written back when it changed), its
+    language (`?lang=` switches it and is remembered) and the pages it answers with. Made by
+    `await Visit.start(request)`, which looks the signed-in session up in the node's table."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(
+        self, request: Request, context: AppContext, session: Session, *, changed: bool,
+        ended: bool,
+    ) -> None:  # fmt: skip
         self.request = request
-        self.context: AppContext = app_context(request)
-        self._codec = _codec(self.context.node_key)
-        stored = self._codec.read(request)
-        self.session = stored or Session()
-        self._changed = stored is None
+        self.context = context
+        self._codec = _codec(context.node_key)
+        self.session = session
+        self._changed = changed
+        self._ended = ended
+        """The cookie named a session that has ended (signed out elsewhere, expired)."""
         self.viewer: Viewer | None = None
+
+    @classmethod
+    async def start(cls, request: Request) -> Visit:
+        context = app_context(request)
+        cookie = _codec(context.node_key).read(request)
+        session, changed, ended = Session(), True, False
+        if cookie is not None and cookie.session_id is not None:
+            async with context.node.sessions.begin() as db:
+                stored = await dashboard_sessions.current(
+                    db, cookie.session_id, idle=context.settings.dashboard_idle_timeout_value
+                )
+            if stored is None:
+                ended = True
+            else:
+                session = Session(
+                    client_id=stored.client_id, session_id=cookie.session_id, csrf=stored.csrf,
+                    lang=i18n.language(stored.lang) or i18n.DEFAULT,
+                )  # fmt: skip
+                changed = False
+        elif cookie is not None and cookie.csrf is not None:
+            session, changed = Session(csrf=cookie.csrf, lang=cookie.lang or i18n.DEFAULT), False
+        visit = cls(request, context, session, changed=changed, ended=ended)
         asked = i18n.language(request.query_params.get("lang"))
-        if asked is not None and asked != self.session.lang:
-            self.update(self.session.with_lang(asked))
+        if asked is not None and asked != session.lang:
+            await visit.switch_lang(asked)
+        return visit
 
     @property
     def lang(self) -> i18n.Lang:
@@ -109,17 +139,50 @@ class Visit:
         self.session = session
         self._changed = True
 
+    async def switch_lang(self, lang: i18n.Lang) -> None:
+        """Remember `lang`: in the session's row when signed in, else in the cookie."""
+        if self.session.session_id is not None:
+            async with self.context.node.sessions.begin() as db:
+                await dashboard_sessions.set_lang(db, self.session.session_id, lang)
+            self.session = self.session.with_lang(lang)
+        else:
+            self.update(self.session.with_lang(lang))
+
+    async def begin(self, client_id: str) -> None:
+        """Sign `client_id` in: a new session (ending the one this browser had)."""
+        async with self.context.node.sessions.begin() as db:
+            if self.session.session_id is not None:
+                await dashboard_sessions.end(db, self.session.session_id)
+            session_id, stored = await dashboard_sessions.start(
+                db,
+                client_id,
+                lang=self.lang,
+                idle=self.context.settings.dashboard_idle_timeout_value,
+            )
+        self.update(Session(client_id, session_id, stored.csrf, self.lang))
+
+    async def end(self) -> None:
+        """Sign out: the session ends for every copy of its cookie."""
+        if self.session.session_id is not None:
+            async with self.context.node.sessions.begin() as db:
+                await dashboard_sessions.end(db, self.session.session_id)
+        self.update(self.session.signed_out())
+
     async def sign_in(self) -> Viewer | Response:
         """The signed-in clerk or operator; else the answer to give: the sign-in page (not
-        signed in, or the session's client was disabled or its secret rotated since) or 403
-        (signed in without either role)."""
+        signed in, or the session ended: signed out, expired, its client disabled, its secret
+        rotated, or bound to a certificate this connection did not present) or 403 (signed in
+        without either role)."""
         client_id = self.session.client_id
         if client_id is None:
+            if self._ended:
+                return self.redirect(f"{LOGIN}?expired=1")
             return self.redirect(f"{LOGIN}?{urlencode({'next': self._here()})}")
         async with self.context.node.sessions() as db:
             client = await self.context.clients.get(db, client_id)
-        if client is None or _ended(client, self.session):
-            self.update(self.session.signed_out())
+        certificate = peer_certificate(self.request.scope)
+        if client is None or not client.enabled or not client.accepts(certificate):
+            await self.end()
             return self.redirect(f"{LOGIN}?expired=1")
         principal = client.principal
         if not (principal.has(Role.CLERK) or principal.has(Role.OPERATOR)):
@@ -134,9 +197,16 @@ class Visit:
     def labels(self) -> dict[str, str]:
         return dict(i18n.labels(self.lang))
 
-    def page(self, template: str, *, status: int = 200, **values: Any) -> Response:
+    def page(
+        self,
+        template: str,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **values: Any,
+    ) -> Response:
         html = environment.get_template(template).render(**self._common(), **values)
-        return self.finish(HTMLResponse(html, status_code=status))
+        return self.finish(HTMLResponse(html, status_code=status, headers=headers))
 
     def redirect(self, url: str) -> Response:
         return self.finish(RedirectResponse(url, status_code=303))
@@ -175,10 +245,3 @@ class Visit:
             "iso": iso,
             "org": self.org_name,
         }
-
-
-def _ended(client: Client, session: Session) -> bool:
-    """Whether the client's session is over: disabled, or its secret rotated since sign-in."""
-    if not client.enabled:
-        return True
-    return client.rotated_at is not None and client.rotated_at.timestamp() > session.signed_in_at

@@ -35,6 +35,9 @@ CLIENTS: dict[str, tuple[list[str], list[Role]]] = {
     "authority": ([], [Role.REGISTRY_AUTHORITY]),
 }
 """The clients every HTTP test has: name -> (codes, roles)."""
+UNTHROTTLED = {"auth_failures_per_address": 1_000_000, "auth_failures_per_client": 1_000_000}
+"""The tests try many wrong secrets from one address on purpose; the throttle has tests of its
+own (`test_throttle.py`)."""
 
 
 @dataclass
@@ -94,6 +97,7 @@ async def http_node(
     async with running_node(
         pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
         topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=push_endpoint.url,
+        **UNTHROTTLED,
     ) as running:  # fmt: skip
         context = AppContext(running.node, load_or_create(tmp_path / "node-secret.key"))
         node = HttpNode(running, create_app(context), context)

@@ -116,6 +116,17 @@ def wrong_clients(
         ("post", "/v1/clients/{client_id}/rotate"): [
             Attempt(c, "/v1/clients/h41/rotate", 403) for c in OPERATOR_ONLY
         ],
+        ("put", "/v1/clients/{client_id}/certificate"): [
+            Attempt(c, "/v1/clients/h41/certificate", 403, body={"sha256": "ab" * 32})
+            for c in OPERATOR_ONLY
+        ],
+        ("delete", "/v1/clients/{client_id}/certificate"): [
+            Attempt(c, "/v1/clients/h41/certificate", 403) for c in OPERATOR_ONLY
+        ],
+        ("put", "/v1/clients/{client_id}/strict-parameters"): [
+            Attempt(c, "/v1/clients/h41/strict-parameters", 403, body={"strict": True})
+            for c in OPERATOR_ONLY
+        ],
         ("get", "/v1/audit"): [Attempt(c, "/v1/audit", 403) for c in OPERATOR_ONLY],
         ("get", "/metrics"): [Attempt(c, "/metrics", 403) for c in OPERATOR_ONLY],
     }

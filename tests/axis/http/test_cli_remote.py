@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from axis.cli.profiles import Profile, write_profiles
-from axis.client import AsyncAxisClient
+from axis.client import AsyncAxisClient, AxisError
 from routing.lifecycle import Phase
+from signing.dev_pki import write_dev_pki
 from tests.axis.http.conftest import HttpNode
 from tests.support.bus import EndpointServer, ScriptedEndpoint
 from tests.support.cli import run_axis
@@ -40,9 +41,11 @@ class Axis:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
 
-    async def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
+    async def __call__(
+        self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+    ) -> Result:
         def run() -> Result:
-            return run_axis(list(args), env or self.env)
+            return run_axis(list(args), env or self.env, stdin=stdin)
 
         return await asyncio.to_thread(run)
 
@@ -174,7 +177,11 @@ async def test_pause_and_resume_are_audited_as_the_operators_client(
     await axis.refused("ROLE_REQUIRED", "destinations", "list", "--profile", "g22")
 
     async with AsyncAxisClient(served.base_url, served.secrets["operator"]) as operator:
-        entries = [(e.actor, e.action, e.target) for e in reversed(await operator.audit())]
+        entries = [
+            (e.actor, e.action, e.target)
+            for e in reversed(await operator.audit())
+            if e.action.startswith("destinations.")
+        ]
     assert entries == [
         ("client:operator", "destinations.pause", H53),
         ("client:operator", "destinations.pause", H53),
@@ -245,6 +252,64 @@ async def test_clients_are_added_rotated_and_disabled_over_http(
         "CLIENT_EXISTS", "clients", "add", "--name", "x", "--role", "agency", "--code", H41,
         "--id", "h41-archive", "--profile", "operator",
     )  # fmt: skip
+
+
+async def test_chosen_secrets_must_be_strong_unless_an_sdk_secret_is_imported_on_purpose(
+    served: HttpNode, axis: Axis, tmp_path: Path
+) -> None:
+    add = ("clients", "add", "--name", "SDK of H41", "--role", "agency", "--code", H41, "--hmac",
+           "--secret-stdin", "--profile", "operator")  # fmt: skip
+    weak = await axis(*add, "--id", "vxp.weak", stdin="internationalization\n")
+    assert weak.returncode == 1 and "CLIENT_SECRET_WEAK: " in weak.stderr
+    assert "--allow-weak-secret" in weak.stderr
+    short = await axis(*add, "--id", "vxp.weak", stdin="vnpt@2019\n")
+    assert short.returncode == 1 and "fewer than 16" in short.stderr
+    imported = await axis(*add, "--id", "vxp.weak", "--allow-weak-secret", stdin="vnpt@2019\n")
+    assert imported.returncode == 0, imported.stderr
+    assert "sealed under the node's secret key" in imported.stderr
+    assert "signs the national SDK's requests only" in imported.stderr
+    strong = await axis(*add, "--id", "vxp.strong", stdin="B-secret/used+as+raw+UTF8+bytes==\n")
+    assert strong.returncode == 0, strong.stderr
+    assert "keeps only its hash" not in strong.stderr
+    operator_weak = await axis(
+        "clients", "add", "--name", "x", "--role", "operator", "--hmac", "--secret-stdin",
+        "--allow-weak-secret", "--profile", "operator", stdin="vnpt@2019\n",
+    )  # fmt: skip
+    assert "CLIENT_WEAK_SECRET_NOT_SDK: " in operator_weak.stderr
+    async with AsyncAxisClient(served.base_url, "vnpt@2019") as weak_bearer:
+        with pytest.raises(AxisError) as refused:
+            await weak_bearer.inbox()
+    assert refused.value.code == "AUTH_INVALID", "a weak SDK secret is no API key"
+    async with AsyncAxisClient(served.base_url, served.secrets["operator"]) as operator:
+        entries = {e.target: e.detail for e in await operator.audit(limit=10)}
+        listed = {c.client_id: c for c in await operator.clients()}
+    assert entries["vxp.weak"]["weak_secret_override"] is True
+    assert entries["vxp.strong"]["secret"] == "chosen"
+    assert (listed["vxp.weak"].weak_secret, listed["vxp.strong"].weak_secret) == (True, False)
+
+    certificate = tmp_path / "client.pem"
+    write_dev_pki(tmp_path / "pki", [H41])
+    certificate.write_bytes((tmp_path / "pki" / f"{H41}.pem").read_bytes())
+    bound = await axis.json("clients", "bind-certificate", "vxp.strong", str(certificate),
+                            "--profile", "operator")  # fmt: skip
+    assert len(bound["certificate_sha256"]) == 64
+    await axis.ok("clients", "strict-parameters", "vxp.strong", "--profile", "operator")
+    table = (await axis.ok("clients", "list", "--profile", "operator")).stdout
+    assert "strict" in table and bound["certificate_sha256"][:16] in table
+    unbound = await axis.json(
+        "clients", "unbind-certificate", "vxp.strong", "--profile", "operator"
+    )
+    assert unbound["certificate_sha256"] is None
+    off = await axis.json(
+        "clients", "strict-parameters", "vxp.strong", "--off", "--profile", "operator"
+    )
+    assert off["strict_parameters"] is False
+    async with AsyncAxisClient(served.base_url, served.secrets["operator"]) as operator:
+        actions = [e.action for e in await operator.audit(limit=4)]
+    assert actions == [
+        "clients.strict_parameters", "clients.unbind_certificate", "clients.strict_parameters",
+        "clients.bind_certificate",
+    ]  # fmt: skip
 
 
 async def test_the_first_operator_is_added_locally_on_the_nodes_machine(

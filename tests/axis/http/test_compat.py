@@ -19,6 +19,7 @@ from axis.clients import Role
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import http_server
+from axis.http.throttle import AuthThrottle
 from envelopes.codes import StatusCode
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document, status
@@ -484,3 +485,153 @@ async def test_a_forged_status_is_refused_and_its_sender_sees_nothing_of_the_doc
     async with served.client("h53") as client:
         tracked = await client.get(f"/v1/tracking/{result.message_id}")
     assert tracked.status_code == 404
+
+
+# --- what each operation signs (issue 14, finding 3) ---------------------------------------
+
+
+def replayed(request: WireRequest, operation: str) -> WireRequest:
+    """A captured request sent, unchanged, to another operation's path."""
+    prefix = request.target.rsplit("/", 1)[0]
+    return dataclasses.replace(
+        request, target=f"{prefix}/{operation}", headers=list(request.headers)
+    )
+
+
+async def strict(served: HttpNode, client_id: str, on: bool = True) -> None:
+    async with served.client("operator") as operator:
+        changed = await operator.put(
+            f"/v1/clients/{client_id}/strict-parameters", json={"strict": on}
+        )
+    assert (changed.status_code, changed.json()["strict_parameters"]) == (200, on), changed.text
+
+
+async def test_a_captured_get_edoc_with_a_leftover_status_cannot_acknowledge_for_a_strict_client(
+    served: HttpNode, vxp: Callable[..., Sdk]
+) -> None:
+    _, result = await served.running.send(G22, document(G22, [H41], 21))
+    doc_id = str(result.message_id)
+    await served.running.landed(H41, result.message_id)
+    await strict(served, "vxp.h41")
+    h41 = vxp("vxp.h41")
+    # The DMS's service object answered an earlier document: `status=done` stays on it, so the
+    # getEdoc it signs next carries it too. An attacker captures that getEdoc...
+    h41.docs.update_status_request({"docId": str(uuid.uuid4()), "status": "done"})
+    captured = h41.docs.get_edoc_request({"docId": doc_id, "filePath": "/home/clerk/vxp-store"})
+    assert '"XroadVnpt-status":"done"' in (captured.header("XroadVnpt-sign-header") or "")
+    # ...and replays it to updateStatus: refused, and the document stays unanswered.
+    refusal = failed(await h41.json(replayed(captured, "updateStatus")), "400", "PARAM_UNUSED: ")
+    assert "filePath" in refusal and "status" in refusal
+    assert (await listed(vxp("vxp.h41"), doc_id) or {})["status"] == "pending"
+    # The strict client itself makes one service object per call, and every operation works.
+    fresh = vxp("vxp.h41")
+    ok(await fresh.json(fresh.docs.get_edoc_request({"docId": doc_id, "filePath": "/tmp/x"})))
+    fresh = vxp("vxp.h41")
+    ok(await fresh.json(fresh.docs.update_status_request({"docId": doc_id, "status": "done"})))
+    fresh = vxp("vxp.h41")
+    assert ok(await fresh.json(fresh.docs.count_receive_edoc_request(EDOC)))["count"] == 0
+    async with served.client("operator") as operator:
+        audit = (await operator.get("/v1/audit")).json()
+    assert [(e["action"], e["target"], e["detail"]) for e in audit][:1] == [
+        ("clients.strict_parameters", "vxp.h41", {"strict": True})
+    ]
+
+
+async def test_the_vendors_receive_loop_on_one_service_object_still_works(
+    served: HttpNode, vxp: Callable[..., Sdk]
+) -> None:
+    """getReceivedEdocList -> getEdoc -> updateStatus on one object, twice over: from the second
+    pass on every request carries the others' parameters, which a client without strict
+    parameters may do."""
+    sent = []
+    for number in (22, 23):
+        _, result = await served.running.send(G22, document(G22, [H41], number))
+        await served.running.landed(H41, result.message_id)
+        sent.append(str(result.message_id))
+    loop = vxp("vxp.h41")
+    items = ok(await loop.json(loop.docs.get_received_edoc_list_request(EDOC)))["data"]
+    assert sorted(item["docId"] for item in items) == sorted(sent)
+    for item in items:
+        request = loop.docs.get_edoc_request({"docId": item["docId"], "filePath": "/tmp/store"})
+        assert base64.b64decode(ok(await loop.json(request))["data"])
+        ok(
+            await loop.json(
+                loop.docs.update_status_request({"docId": item["docId"], "status": "done"})
+            )
+        )
+    leftovers = loop.docs.get_received_edoc_list_request(EDOC).header("XroadVnpt-sign-header")
+    assert '"XroadVnpt-filePath"' in (leftovers or "") and '"XroadVnpt-status"' in (leftovers or "")
+    assert ok(await loop.json(loop.docs.get_received_edoc_list_request(EDOC)))["data"] == []
+
+    await strict(served, "vxp.h41")  # the same loop, for a client declared strict: refused
+    _, result = await served.running.send(G22, document(G22, [H41], 24))
+    await served.running.landed(H41, result.message_id)
+    request = loop.docs.get_edoc_request({"docId": str(result.message_id), "filePath": "/tmp/s"})
+    failed(await loop.json(request), "400", "PARAM_UNUSED: ")
+
+
+async def test_a_request_signed_for_send_edoc_acts_as_no_other_operation(
+    served: HttpNode, vxp: Callable[..., Sdk]
+) -> None:
+    _, result = await served.running.send(G22, document(G22, [H41], 25))
+    await served.running.landed(H41, result.message_id)
+    h41 = vxp("vxp.h41")
+    packet = signed(document(H41, [G22], 26), served.running.pki, H41)
+    captured = h41.docs.send_edoc_request(EDOC, packet)
+    for operation in ("getReceivedEdocList", "countReceiveEdoc", "getSentEdocList"):
+        refusal = await h41.json(replayed(captured, operation))
+        failed(refusal, "400", "PARAM_CONTENT_TYPE: ")
+    listing = h41.docs.get_received_edoc_list_request(EDOC)
+    listing.body, listing.headers = (
+        packet + b"\r\n",
+        [(k, str(len(packet) + 2) if k == "Content-Length" else v) for k, v in listing.headers],
+    )
+    failed(await h41.json(replayed(listing, "sendEdoc")), "400")
+    ok(await h41.json(captured))  # the request itself, where it was meant to go
+
+
+async def test_failed_hmac_authentications_are_throttled_per_systemid_and_address(
+    served: HttpNode, vxp: Callable[..., Sdk]
+) -> None:
+    clock = [1000.0]
+    served.context.throttle = AuthThrottle(
+        per_address=8, per_client=3, window=300, clock=lambda: clock[0]
+    )
+    guesser = vxp("vxp.h41", secret="guess-number-one-of-many")
+    for _ in range(3):
+        failed(await guesser.json(guesser.agencies.get_agencies_list_request({})), "401")
+    reply = await guesser.call(guesser.agencies.get_agencies_list_request({}))
+    failed(answer(reply), "429", "AUTH_THROTTLED: ")
+    assert reply.header("Retry-After") == "300"
+    right = vxp("vxp.h41")  # the right secret is not even checked while the id is blocked
+    failed(
+        await right.json(right.agencies.get_agencies_list_request({})), "429", "AUTH_THROTTLED: "
+    )
+    other = vxp("vxp.g22")  # another systemid from the address is still served
+    ok(await other.json(other.agencies.get_agencies_list_request({})))
+    for name in ("nobody.1", "nobody.2", "nobody.3", "nobody.4", "nobody.5"):
+        stranger = vxp(name)
+        failed(await stranger.json(stranger.agencies.get_agencies_list_request({})), "401")
+    failed(
+        await other.json(other.agencies.get_agencies_list_request({})), "429", "AUTH_THROTTLED: "
+    )
+    download = await other.call(other.docs.download_edoc_request({"docId": str(uuid.uuid4())}))
+    assert (download.body, download.header("Retry-After")) == (b"", "300")
+    clock[0] += 301  # the window has passed: everyone is served again
+    ok(await right.json(right.agencies.get_agencies_list_request({})))
+    ok(await other.json(other.agencies.get_agencies_list_request({})))
+
+
+async def test_an_existing_short_sdk_secret_imported_on_purpose_signs_sdk_requests(
+    served: HttpNode, vxp: Callable[..., Sdk]
+) -> None:
+    async with served.context.node.sessions.begin() as session:
+        issued = await served.context.clients.add(
+            session, client_id="vxp.old", name="old DMS", codes=[H41], roles=[Role.AGENCY],
+            hmac_enabled=True, secret="vnpt2019", allow_weak_secret=True,
+        )  # fmt: skip
+    assert issued.client.weak_secret
+    old = vxp("vxp.old", secret="vnpt2019")
+    ok(await old.json(old.docs.get_received_edoc_list_request(EDOC)))
+    async with served.client(secret="vnpt2019") as bearer:
+        assert (await bearer.get("/v1/inbox")).status_code == 401

@@ -4,6 +4,8 @@ the stuck, failed and report pages."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -12,9 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 
+from axis import dashboard_sessions
 from axis.clients import Role
 from axis.http.dashboard import i18n
+from axis.http.throttle import AuthThrottle
 from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEventType
 from routing.inbox import Ack
@@ -273,3 +278,101 @@ def test_both_languages_name_every_label_phase_event_and_status() -> None:
     assert set(i18n.PHASES["vi"]) == {phase.value for phase in Phase}
     assert set(i18n.STATUSES["vi"]) == {code.value for code in StatusCode}
     assert set(i18n.EVENTS["vi"]) == {event.value for event in TrackingEventType}
+
+
+# --- sessions kept by the node (issue 14, finding 4) ----------------------------------------
+
+
+def copied(client: httpx.AsyncClient, node: HttpNode) -> httpx.AsyncClient:
+    """Another browser holding a copy of `client`'s session cookie."""
+    thief = node.client()
+    thief.cookies.set("axis_dashboard", client.cookies["axis_dashboard"], path="/dashboard")
+    return thief
+
+
+async def test_a_copied_cookie_stops_working_when_its_session_is_signed_out(
+    http_node: HttpNode,
+) -> None:
+    async with signed_in(http_node, "clerk-g22") as clerk:
+        page = await clerk.get("/dashboard/search")
+        token = CSRF.search(page.text)
+        assert token is not None
+        async with copied(clerk, http_node) as thief:
+            assert (await thief.get("/dashboard/search")).status_code == 200
+            await clerk.post("/dashboard/logout", data={"csrf": token.group(1)})
+            ended = await thief.get("/dashboard/search")
+            assert (ended.status_code, ended.headers["location"]) == (
+                303,
+                "/dashboard/login?expired=1",
+            )
+            assert (await thief.get("/dashboard/login?expired=1")).status_code == 200
+            assert (await thief.get("/dashboard/report")).status_code == 303
+
+
+@pytest.mark.parametrize("change", ["disable", "rotate"])
+async def test_disabling_a_client_or_rotating_its_secret_ends_its_sessions(
+    http_node: HttpNode, change: str
+) -> None:
+    await http_node.add_client("clerk-h41", [H41], [Role.CLERK])
+    async with signed_in(http_node, "clerk-h41") as clerk, copied(clerk, http_node) as thief:
+        assert (await thief.get("/dashboard/search")).status_code == 200
+        async with http_node.client("operator") as operator:
+            assert (await operator.post(f"/v1/clients/clerk-h41/{change}")).status_code == 200
+        for browser in (clerk, thief):
+            ended = await browser.get("/dashboard/search")
+            assert ended.headers["location"] == "/dashboard/login?expired=1"
+    async with http_node.context.node.sessions() as db:
+        rows = await db.execute(
+            select(dashboard_sessions.dashboard_sessions.c.client_id).where(
+                dashboard_sessions.dashboard_sessions.c.client_id == "clerk-h41"
+            )
+        )
+        assert rows.all() == []
+
+
+async def test_an_idle_session_ends_and_a_session_ends_after_a_working_day(
+    http_node: HttpNode,
+) -> None:
+    table = dashboard_sessions.dashboard_sessions
+    idle = http_node.context.settings.dashboard_idle_timeout_value
+    for moved in (
+        {"seen_at": datetime.now(UTC) - idle},
+        {"created_at": datetime.now(UTC) - timedelta(hours=8)},
+    ):
+        async with signed_in(http_node, "clerk-g22") as clerk:
+            assert (await clerk.get("/dashboard/search")).status_code == 200
+            async with http_node.context.node.sessions.begin() as db:
+                await db.execute(update(table).values(**moved))
+            ended = await clerk.get("/dashboard/search")
+            assert ended.headers["location"] == "/dashboard/login?expired=1", moved
+
+
+async def test_the_cookie_holds_only_a_session_id_once_signed_in(http_node: HttpNode) -> None:
+    async with signed_in(http_node, "clerk-g22") as clerk:
+        raw = clerk.cookies["axis_dashboard"]
+        payload = raw.split(".")[0]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert list(data) == ["s"]
+        assert "clerk-g22" not in json.dumps(data)
+        english = await clerk.get("/dashboard/search", params={"lang": "en"})
+        assert "Search" in english.text
+        assert "Search" in (await clerk.get("/dashboard/search")).text, "kept in the session"
+
+
+async def test_failed_sign_ins_are_throttled_with_a_clear_page(http_node: HttpNode) -> None:
+    clock = [50.0]
+    http_node.context.throttle = AuthThrottle(
+        per_address=100, per_client=3, window=600, clock=lambda: clock[0]
+    )
+    async with http_node.client() as guesser:
+        for _ in range(3):
+            refused = await sign_in(guesser, http_node, "clerk-g22", secret="not-it-at-all-x")
+            assert refused.status_code == 401
+        blocked = await sign_in(guesser, http_node, "clerk-g22")  # even the right secret
+        assert (blocked.status_code, blocked.headers["retry-after"]) == (429, "600")
+        assert "Đăng nhập sai quá nhiều lần. Xin thử lại sau 10 phút." in blocked.text
+    async with signed_in(http_node, "operator"):  # another client id from the address
+        pass
+    clock[0] += 601
+    async with signed_in(http_node, "clerk-g22"):
+        pass
