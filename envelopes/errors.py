@@ -30,7 +30,26 @@ class Problem:
         return {"code": self.code, "location": str(self.location), "message": self.message}
 
 
-class EnvelopeError(Exception):
+class PacketRefusal(Exception):
+    """Why a packet is refused, whatever refuses it: the one family every failure to parse,
+    validate, sign or verify a packet belongs to (`EnvelopeError` here, `SignatureError` in
+    `signing`). Anything else escaping those steps is a bug, never an answer to bad input."""
+
+    @property
+    def code(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def message(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Every problem found (one, unless validation found several)."""
+        return (Problem(self.code, self.message),)
+
+
+class EnvelopeError(PacketRefusal):
     """Base of every error raised by the `envelopes` package.
 
     Carries one or more problems; `code` and `message` are those of the first one so that a
@@ -38,12 +57,16 @@ class EnvelopeError(Exception):
     """
 
     def __init__(self, problems: list[Problem] | Problem) -> None:
-        self.problems: tuple[Problem, ...] = (
+        self._problems: tuple[Problem, ...] = (
             (problems,) if isinstance(problems, Problem) else tuple(problems)
         )
-        if not self.problems:
+        if not self._problems:
             raise ValueError("an EnvelopeError needs at least one problem")
-        super().__init__("; ".join(f"{p.code} {p.location} {p.message}" for p in self.problems))
+        super().__init__("; ".join(f"{p.code} {p.location} {p.message}" for p in self._problems))
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self._problems
 
     @property
     def code(self) -> str:

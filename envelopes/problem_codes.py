@@ -42,6 +42,13 @@ class ProblemCode(StrEnum):
     """An attribute value is longer than the configured limit."""
     TEXT_TOO_LARGE = "EDXML_TEXT_TOO_LARGE"
     """A text value outside the attachments is longer than the configured limit."""
+    NAMESPACE_INVALID = "EDXML_NAMESPACE_INVALID"
+    """The XML is not namespace-well-formed: an undeclared prefix, a name with two colons, an
+    empty or invalid namespace URI, a rebound `xml`/`xmlns` prefix, an attribute given twice.
+    Such bytes have no canonical form, so no signature over them can be checked."""
+    COMMENT_IN_TEXT = "EDXML_COMMENT_IN_TEXT"
+    """A comment inside a text value (`Pay 1<!--x-->000`): the signature does not cover
+    comments, and a reader that takes the first text node reads something else than the node."""
 
     # Found by validation; all of them are collected before the packet is refused.
     WRONG_NAMESPACE = "EDXML_WRONG_NAMESPACE"

@@ -18,6 +18,19 @@ the decoder's output. The switch does not enable anything: entities are never re
 (`no_network=True`), and a DOCTYPE stops the parse the moment libxml2 reports its name, before it
 reads a single declaration of the internal subset (so no entity is ever declared; any entity
 reference other than the five predefined ones is then a fatal "undefined entity" error).
+
+What `scan` accepts, every later step can parse. libxml2 reports some errors without stopping a
+parse with a target (an undeclared prefix, an invalid namespace URI), while the same bytes stop
+the tree parse that the signature check makes: `scan` refuses every error libxml2 logged, so
+validation, signing, verification and submission can never disagree about a packet
+(`EDXML_NAMESPACE_INVALID` for the namespace ones, `EDXML_MALFORMED` otherwise).
+
+Comments. The signature's canonical form leaves comments out, so a comment slipped into a text
+value after signing (`<Subject>Pay 1<!--x-->000</Subject>`) keeps the signature valid while a
+reader that takes an element's first text node reads "Pay 1" and the node reads "Pay 1000".
+A comment inside an element that has text (`EDXML_COMMENT_IN_TEXT`) is refused; a comment
+between elements or outside the root changes nothing anyone reads, and real packets carry such
+comments, so they are accepted and dropped.
 """
 
 from __future__ import annotations
@@ -101,9 +114,37 @@ def scan(data: bytes, limits: Limits) -> ScannedPacket:
         raise EnvelopeError(refusal.to_problem(data)) from None
     except etree.XMLSyntaxError as error:
         raise EnvelopeError(_syntax_problem(error)) from None
+    except (ValueError, LookupError, UnicodeError) as error:  # e.g. an unknown encoding name
+        raise EnvelopeError(
+            Problem(ProblemCode.MALFORMED, f"The packet cannot be read as XML: {error}.")
+        ) from None
+    _refuse_logged_errors(parser)
     if root is None:  # libxml2 reports an empty or unfinished document itself; never reached
         raise EnvelopeError(Problem(ProblemCode.MALFORMED, "The packet has no root element."))
     return ScannedPacket(root=root, contents=target.contents, findings=target.findings)
+
+
+def _refuse_logged_errors(parser: etree.XMLParser) -> None:
+    """Refuse the errors libxml2 logged without stopping (see the module docstring)."""
+    for entry in parser.error_log:
+        if entry.level < etree.ErrorLevels.ERROR:
+            continue
+        line = entry.line or None
+        message = str(entry.message).strip()
+        if entry.domain == etree.ErrorDomains.NAMESPACE:
+            raise EnvelopeError(
+                Problem(
+                    ProblemCode.NAMESPACE_INVALID,
+                    f"The packet is not namespace-well-formed: {message}. Declare every prefix "
+                    '(e.g. xmlns:xlink="http://www.w3.org/1999/xlink") and give each namespace '
+                    "an absolute URI.",
+                    Location(line),
+                )
+            )
+        raise EnvelopeError(
+            Problem(ProblemCode.MALFORMED, f"The packet is not well-formed XML: {message}.",
+                    Location(line))
+        )  # fmt: skip
 
 
 def safe_parser() -> etree.XMLParser:
@@ -114,9 +155,19 @@ def safe_parser() -> etree.XMLParser:
 
 def parse_tree(data: bytes, limits: Limits) -> etree._Element:
     """The packet's own tree, namespaces, prefixes and whitespace as written (what a signature
-    covers), after `scan` has refused anything hostile in `data`."""
+    covers), after `scan` has refused anything hostile or malformed in `data`."""
     scan(data, limits)
-    root: etree._Element = etree.fromstring(data, safe_parser())
+    return build_tree(data)
+
+
+def build_tree(data: bytes) -> etree._Element:
+    """The packet's own tree, for bytes `scan` has accepted (it does not bound sizes)."""
+    try:
+        root: etree._Element = etree.fromstring(data, safe_parser())
+    except (etree.XMLSyntaxError, ValueError) as error:  # `scan` should have refused it first
+        raise EnvelopeError(
+            Problem(ProblemCode.MALFORMED, f"The packet cannot be read as XML: {error}.")
+        ) from None
     return root
 
 
@@ -198,6 +249,10 @@ class _ScanTarget:
         """Stack height while the current element is an attachment's ContentTransferEncoded."""
         self._decoder: Base64Decoder | None = None
         """Decoder of that content; None once the content proved not to be base64."""
+        self._commented: list[bool] = []
+        """Per open element: a comment stood inside it."""
+        self._texted: list[bool] = []
+        """Per open element: it has text other than whitespace."""
         self.contents: dict[etree._Element, AttachmentContent] = {}
         self.findings: list[Finding] = []
 
@@ -222,13 +277,19 @@ class _ScanTarget:
         )
 
     def comment(self, text: str) -> None:
-        """Comments are allowed and dropped: they carry nothing a packet needs."""
+        """Comments between elements are dropped; one inside a text value is refused at the end
+        of its element (see the module docstring)."""
+        if self._elements:
+            self._commented[-1] = True
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         namespace, name = _split(tag)
         self._check_bounds(name, attrib)
+        self._check_names(name, attrib)
         self._text_chars = 0
         element = self._builder.start(name, {k: v for k, v in attrib.items() if "}" not in k})
+        self._commented.append(False)
+        self._texted.append(False)
         if not self._elements:
             self._check_root(namespace, name)
         elif self._signature_depth is None:
@@ -243,6 +304,8 @@ class _ScanTarget:
             self._decoder = Base64Decoder()
 
     def data(self, text: str) -> None:
+        if self._texted and not self._texted[-1] and not text.isspace():
+            self._texted[-1] = True
         if self._content_level == len(self._elements):
             self._feed_attachment(text)
         else:
@@ -258,6 +321,15 @@ class _ScanTarget:
             self._builder.data(text)
 
     def end(self, tag: str) -> None:
+        commented, texted = self._commented.pop(), self._texted.pop()
+        if commented and texted:
+            raise _Refused(
+                ProblemCode.COMMENT_IN_TEXT,
+                "A comment stands inside a text value. The signature does not cover comments, "
+                "so a reader could read a part of the text only; remove the comment.",
+                self._path_of_next(None),
+                None,
+            )
         if self._content_level == len(self._elements):
             self._finish_attachment()
         self._elements.pop()
@@ -307,6 +379,18 @@ class _ScanTarget:
                     f"at most {limits.max_attribute_chars:,} are accepted.",
                     name,
                 )
+
+    def _check_names(self, name: str, attrib: dict[str, str]) -> None:
+        """A name libxml2 could not resolve keeps its colon (`a:b:c`, or `x:y` whose prefix
+        was never declared): no tree can hold it."""
+        bad = name if ":" in name else next((k for k in attrib if ":" in local_name(k)), None)
+        if bad is not None:
+            self._refuse_element(
+                ProblemCode.NAMESPACE_INVALID,
+                f"The name {bad!r} is not a qualified name whose prefix is declared; declare the "
+                'prefix (xmlns:prefix="URI") or remove it.',
+                name.replace(":", "_"),
+            )
 
     def _check_root(self, namespace: str | None, name: str) -> None:
         if namespace != EDXML_NS:

@@ -41,6 +41,7 @@ from sqlalchemy import Column, Index, String, Table, Text, UniqueConstraint, sel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from envelopes.codes import BusinessDocType, StatusCode
+from envelopes.errors import PacketRefusal
 from envelopes.model import DocumentPacket, Packet, StatusPacket
 from envelopes.records import (
     DeliveryRecord,
@@ -92,7 +93,7 @@ class PacketVerifier(Protocol):
     """What checks a packet's signature (`signing.verification.PacketVerifier` in a node)."""
 
     def verify(self, data: bytes, *, at: datetime) -> Verified:
-        """The verified packet; raises an exception with a `code` when it is refused."""
+        """The verified packet; raises a `PacketRefusal` when it is refused."""
 
 
 class RouteOutcome(str, Enum):
@@ -292,14 +293,9 @@ class SubmissionService:
     def _verify(self, data: bytes, now: datetime) -> Verified:
         try:
             return self._context.verifier.verify(data, at=now)
-        except Exception as error:
-            code = getattr(error, "code", None)
-            if not isinstance(code, str):
-                raise
-            problems = getattr(error, "problems", ())
-            listed = [p.as_dict() for p in problems if hasattr(p, "as_dict")]
-            message = getattr(error, "message", None) or str(error)
-            raise SubmissionRefused(code, str(message), listed) from error
+        except PacketRefusal as error:  # anything else escaping is a bug, answered as one
+            problems = [p.as_dict() for p in error.problems]
+            raise SubmissionRefused(error.code, error.message, problems) from error
 
     async def _earlier(
         self, sender: str, document_id: str, content: str

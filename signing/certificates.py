@@ -103,12 +103,31 @@ def is_issued_by(certificate: x509.Certificate, authority: x509.Certificate) -> 
 
 def certificate_from_base64(text: str) -> x509.Certificate:
     """The certificate in an `X509Certificate` element's text (base64 DER); ValueError when it is
-    not one, for example when it was truncated."""
+    not one, for example when it was truncated or one character of it was changed.
+
+    `cryptography` reads a certificate's fields only when they are asked for, so a certificate
+    whose subject is damaged loads fine and fails later, wherever a sentence names it. Every
+    field the node reads is read here, once, so that nothing after this can fail on it."""
     try:
         der = base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError) as error:
         raise ValueError(f"not base64 ({error})") from None
-    return x509.load_der_x509_certificate(der)
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+        certificate.subject.rfc4514_string()
+        certificate.issuer.rfc4514_string()
+        subject_code(certificate)
+        _ = (certificate.serial_number, certificate.not_valid_before_utc)
+        _ = certificate.not_valid_after_utc
+        certificate.public_key()
+        _ = certificate.signature_hash_algorithm
+        list(certificate.extensions)
+    except Exception as error:  # hostile DER: cryptography's failures are many
+        # (ValueError, InvalidVersion, KeyError on an unknown name type, ...); all mean the same.
+        raise ValueError(
+            f"the certificate cannot be read ({type(error).__name__}: {error})"
+        ) from None
+    return certificate
 
 
 def load_certificates(path: Path) -> list[x509.Certificate]:

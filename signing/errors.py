@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from envelopes.errors import PacketRefusal
+
 
 class SignatureCode(StrEnum):
     """The `code` of a `SignatureError`: stable strings that callers, logs and status packets
@@ -59,7 +61,7 @@ class SignatureCode(StrEnum):
     """The key is not RSA or ECDSA P-256, or does not match the certificate."""
 
 
-class SignatureError(Exception):
+class SignatureError(PacketRefusal):
     """A packet's signature is refused (or a packet cannot be signed).
 
     `code` is machine-readable; `message` is a sentence a clerk or integrator can act on.
@@ -67,8 +69,16 @@ class SignatureError(Exception):
 
     def __init__(self, code: SignatureCode, message: str) -> None:
         super().__init__(f"{code} {message}")
-        self.code = code
-        self.message = message
+        self._code = code
+        self._message = message
+
+    @property
+    def code(self) -> SignatureCode:
+        return self._code
+
+    @property
+    def message(self) -> str:
+        return self._message
 
 
 class TrustError(Exception):

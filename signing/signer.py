@@ -21,7 +21,7 @@ from signxml.signer import XMLSigner
 
 from envelopes.namespaces import XMLDSIG_NS
 from envelopes.parsing import DEFAULT_LIMITS, Limits, parse_packet
-from envelopes.safe_parsing import safe_parser
+from envelopes.safe_parsing import build_tree
 from signing.algorithms import EXCLUSIVE_C14N
 from signing.certificates import PrivateKey
 from signing.errors import SignatureCode, SignatureError
@@ -50,7 +50,7 @@ def sign_packet(
             "agency. Sign the unsigned packet.",
         )
     method = signature_method_for(key, certificate)
-    root = etree.fromstring(data, safe_parser())
+    root = build_tree(data)  # the bytes `parse_packet` accepted: the one parse path
     header = root.find("./{*}edXMLEnvelope/{*}edXMLHeader")
     if header is None:  # parse_packet has checked the structure; never reached
         raise ValueError("the packet has no edXMLEnvelope/edXMLHeader")

@@ -109,6 +109,11 @@ class PacketVerifier:
                 SignatureCode.MALFORMED,
                 f"The Signature element does not follow XML-DSig: {error}.",
             ) from None
+        except Exception as error:  # hostile input inside signxml, lxml's c14n, cryptography
+            raise SignatureError(
+                SignatureCode.MALFORMED,
+                f"The signature cannot be checked ({type(error).__name__}: {error}).",
+            ) from None
         # One Reference is expected (`expect_references=1`), so signxml answers with one result.
         assert isinstance(result, VerifyResult)
         signed: bytes = result.signed_data

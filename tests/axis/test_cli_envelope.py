@@ -117,3 +117,14 @@ def test_inspect_of_an_invalid_packet_prints_its_problems() -> None:
     result = runner.invoke(app, ["inspect", str(HOSTILE / "bad-base64.edxml")])
     assert result.exit_code == 1
     assert "EDXML_BAD_BASE64" in result.output
+
+
+def test_validate_refuses_what_no_tree_can_hold_without_a_traceback() -> None:
+    """Each of these crashed `validate` or made it print OK for a packet submission refused."""
+    names = ["qname-two-colons.edxml", "undeclared-prefix.edxml", "invalid-namespace-uri.edxml"]
+    result = runner.invoke(app, ["validate", *(str(HOSTILE / name) for name in names)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.splitlines()
+    assert len(lines) == 3 and all(" EDXML_NAMESPACE_INVALID line " in line for line in lines)
+    assert "Traceback" not in result.output

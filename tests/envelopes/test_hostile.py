@@ -15,7 +15,7 @@ from lxml import etree
 from envelopes.errors import EnvelopeError, Problem
 from envelopes.namespaces import EDXML_NS
 from envelopes.parsing import parse_packet, read_packet_bytes, validate
-from envelopes.safe_parsing import _PARSER_OPTIONS, Limits
+from envelopes.safe_parsing import _PARSER_OPTIONS, Limits, parse_tree
 from tests.envelopes.fixture_files import HOSTILE, hostile, sample
 
 MB = 1024 * 1024
@@ -54,6 +54,10 @@ def _peak(action: Callable[[], object]) -> int:
         ("bad-base64.edxml", "EDXML_BAD_BASE64"),
         ("wrong-namespace.edxml", "EDXML_WRONG_NAMESPACE"),
         ("unknown-status-code.edxml", "EDXML_UNKNOWN_STATUS_CODE"),
+        ("qname-two-colons.edxml", "EDXML_NAMESPACE_INVALID"),
+        ("undeclared-prefix.edxml", "EDXML_NAMESPACE_INVALID"),
+        ("invalid-namespace-uri.edxml", "EDXML_NAMESPACE_INVALID"),
+        ("comment-in-text.edxml", "EDXML_COMMENT_IN_TEXT"),
     ],
 )
 def test_static_corpus_is_refused_with_its_own_code(name: str, code: str) -> None:
@@ -62,7 +66,7 @@ def test_static_corpus_is_refused_with_its_own_code(name: str, code: str) -> Non
 
 
 def test_the_static_corpus_is_complete() -> None:
-    assert len(list(HOSTILE.glob("*.edxml"))) == 12
+    assert len(list(HOSTILE.glob("*.edxml"))) == 16
 
 
 def _xxe(url: str) -> bytes:
@@ -188,3 +192,19 @@ def test_limits_are_configurable() -> None:
     with pytest.raises(EnvelopeError) as raised:
         parse_packet(data, Limits(max_depth=5))
     assert raised.value.code == "EDXML_TOO_DEEP"
+
+
+def test_comments_between_elements_and_outside_the_root_are_accepted() -> None:
+    """They change nothing a reader reads (see envelopes.safe_parsing)."""
+    document = sample("document-new.edxml")
+    commented = document.replace(b"<edXML:Subject>", b"<!-- subject -->\n<edXML:Subject>", 1)
+    commented = commented.replace(b"</edXML>", b"</edXML>\n<!-- end -->", 1)
+    assert validate(commented) == []
+
+
+def test_the_tree_parse_never_disagrees_with_the_scan() -> None:
+    """What `scan` accepts builds a tree; what it refuses never reaches the tree parse."""
+    for name in ("qname-two-colons.edxml", "undeclared-prefix.edxml"):
+        with pytest.raises(EnvelopeError) as refused:
+            parse_tree(hostile(name), Limits())
+        assert refused.value.code == "EDXML_NAMESPACE_INVALID"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from lxml import etree
 
+from envelopes.errors import EnvelopeError
 from envelopes.namespaces import XMLDSIG_NS
 from signing.algorithms import AlgorithmPolicy
 from signing.errors import SignatureCode, SignatureError
@@ -283,3 +284,19 @@ def test_the_earliest_of_two_revocations_counts(pki: Pki) -> None:
     )
     data = signed(sample("document-new.edxml"), pki.h53)
     assert refusal(PacketVerifier(store), data).code is SignatureCode.CERT_REVOKED
+
+
+def test_a_comment_slipped_into_a_text_value_after_signing_is_refused(pki: Pki) -> None:
+    """Canonicalization drops comments, so the digest still holds: the node would read
+    "Pay 1000" where a reader of the first text node reads "Pay 1" (comment injection)."""
+    amount = sample("document-new.edxml").replace(b"</edXML:Subject>", b" 1000</edXML:Subject>")
+    data = signed(amount, pki.h53)
+    injected = data.replace(b" 1000</edXML:Subject>", b" 1<!--x-->000</edXML:Subject>", 1)
+    assert injected != data
+    with pytest.raises(EnvelopeError) as refused:
+        pki.verifier().verify(injected, at=NOW)
+    assert refused.value.code == "EDXML_COMMENT_IN_TEXT"
+    between = data.replace(b"<edXML:Subject>", b"<!-- a note --><edXML:Subject>", 1)
+    assert (
+        pki.verifier().verify(between, at=NOW).packet == pki.verifier().verify(data, at=NOW).packet
+    )
