@@ -36,6 +36,7 @@ comments, so they are accepted and dropped.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -48,6 +49,8 @@ from envelopes.namespaces import EDXML_NS, XMLDSIG_NS
 from envelopes.problem_codes import ProblemCode
 
 _ATTACHMENT_CONTENT = ("edXML", "AttachmentEncoded", "Attachment", "ContentTransferEncoded")
+_ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+"""The start of an absolute URI: a scheme and its colon (RFC 3986)."""
 _XML_ERR_UNDECLARED_ENTITY = 26
 """libxml2 error number for a reference to an entity that was never declared."""
 _PARSER_OPTIONS: dict[str, bool] = {
@@ -281,6 +284,21 @@ class _ScanTarget:
         of its element (see the module docstring)."""
         if self._elements:
             self._commented[-1] = True
+
+    def start_ns(self, prefix: str | None, uri: str) -> None:
+        """A namespace declaration: its URI must be absolute (canonical XML, which every
+        signature goes through, cannot handle a relative one), or empty to undeclare the
+        default namespace."""
+        if uri and not _ABSOLUTE_URI.match(uri):
+            declared = f"xmlns:{prefix}" if prefix else "xmlns"
+            raise _Refused(
+                ProblemCode.NAMESPACE_INVALID,
+                f'The namespace declaration {declared}="{uri[:200]}" is not an absolute URI; '
+                "a namespace is named by an absolute URI (such as urn:... or http://...), "
+                "without which the packet has no canonical form to sign.",
+                self._path_of_next(None),
+                None,
+            )
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         namespace, name = _split(tag)

@@ -19,8 +19,10 @@ from signxml.algorithms import DigestAlgorithm, SignatureConstructionMethod, Sig
 from signxml.exceptions import InvalidInput
 from signxml.signer import XMLSigner
 
+from envelopes.errors import EnvelopeError, Problem
 from envelopes.namespaces import XMLDSIG_NS
 from envelopes.parsing import DEFAULT_LIMITS, Limits, parse_packet
+from envelopes.problem_codes import ProblemCode
 from envelopes.safe_parsing import build_tree
 from signing.algorithms import EXCLUSIVE_C14N
 from signing.certificates import PrivateKey
@@ -65,6 +67,10 @@ def sign_packet(
         signed = signer.sign(root, key=key, cert=[certificate, *chain])
     except InvalidInput as error:  # pragma: no cover - the inputs are checked above
         raise SignatureError(SignatureCode.KEY_UNSUITABLE, str(error)) from None
+    except (etree.LxmlError, ValueError) as error:  # the scan refuses what c14n cannot take
+        raise EnvelopeError(
+            Problem(ProblemCode.MALFORMED, f"The packet has no canonical form to sign: {error}.")
+        ) from None
     result: bytes = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
     return result
 

@@ -126,7 +126,7 @@ def restructured(draw: st.DrawFn, data: bytes) -> bytes:
     elif kind == "text":
         target.text = _xml_text(draw(TEXT)) or None
     elif kind == "comment" and parent is not None:
-        target.append(etree.Comment(_xml_text(draw(TEXT)).replace("--", "-") or "c"))
+        target.append(etree.Comment(_xml_text(draw(TEXT)).replace("-", "~") or "c"))
     text = etree.tostring(root, encoding="unicode")
     if kind in ("rename", "attribute", "xmlns"):
         # Names lxml would refuse to build are written into the text itself.
