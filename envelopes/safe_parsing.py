@@ -206,17 +206,30 @@ def element_lines(data: bytes, indexes: set[int]) -> dict[int, int]:
 class _Refused(Exception):
     """Raised inside the parser target to stop the parse at once."""
 
-    def __init__(self, code: ProblemCode, message: str, path: str, index: int | None) -> None:
+    def __init__(
+        self,
+        code: ProblemCode,
+        message: str,
+        path: str,
+        index: int | None,
+        *,
+        near: tuple[bytes, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.path = path
         self.index = index
+        self.near = near
+        """Bytes the refused part is written as, to find its line when no element has one."""
 
     def to_problem(self, data: bytes) -> Problem:
         line = None
         if self.index is not None:
             line = element_lines(data, {self.index}).get(self.index)
+        found = next((at for at in (data.find(n) for n in self.near) if at >= 0), -1)
+        if line is None and found >= 0:
+            line = data.count(b"\n", 0, found) + 1
         return Problem(self.code, self.message, Location(line, self.path))
 
 
@@ -298,6 +311,7 @@ class _ScanTarget:
                 "without which the packet has no canonical form to sign.",
                 self._path_of_next(None),
                 None,
+                near=tuple(f"{declared}={quote}{uri}{quote}".encode() for quote in ('"', "'")),
             )
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
