@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,6 +103,20 @@ def is_issued_by(certificate: x509.Certificate, authority: x509.Certificate) -> 
 
 
 def certificate_from_base64(text: str) -> x509.Certificate:
+    """The certificate in an `X509Certificate` element's text (see `_read_certificate`); the
+    same certificate comes in packet after packet, so one of a usual size is read once and kept
+    (a bounded cache: a flood of odd certificates costs at most its own reading)."""
+    flat = "".join(text.split())
+    if len(flat) > _CACHED_CHARS:
+        return _read_certificate(flat)
+    return _cached_certificate(flat)
+
+
+_CACHED_CHARS = 8192
+"""A real certificate's base64 is 1-3 KB."""
+
+
+def _read_certificate(text: str) -> x509.Certificate:
     """The certificate in an `X509Certificate` element's text (base64 DER); ValueError when it is
     not one, for example when it was truncated or one character of it was changed.
 
@@ -109,7 +124,7 @@ def certificate_from_base64(text: str) -> x509.Certificate:
     whose subject is damaged loads fine and fails later, wherever a sentence names it. Every
     field the node reads is read here, once, so that nothing after this can fail on it."""
     try:
-        der = base64.b64decode("".join(text.split()), validate=True)
+        der = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as error:
         raise ValueError(f"not base64 ({error})") from None
     try:
@@ -128,6 +143,9 @@ def certificate_from_base64(text: str) -> x509.Certificate:
             f"the certificate cannot be read ({type(error).__name__}: {error})"
         ) from None
     return certificate
+
+
+_cached_certificate = functools.lru_cache(maxsize=512)(_read_certificate)
 
 
 def load_certificates(path: Path) -> list[x509.Certificate]:
