@@ -5,6 +5,7 @@ parameters) and the audit log. Every one needs the
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -12,9 +13,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from axis import audit
-from axis.clients import ClientError, Role, fingerprint, parse_roles, secret_audit
+from axis.clients import (
+    Client,
+    ClientError,
+    Principal,
+    Role,
+    fingerprint,
+    parse_roles,
+    secret_audit,
+)
 from axis.http.auth import Operator
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
@@ -344,13 +354,10 @@ async def create_client(
 async def disable_client(
     request: Request, principal: Operator, context: Context, client_id: CodePath
 ) -> ClientModel:
-    try:
-        async with context.node.sessions.begin() as session:
-            client = await context.clients.disable(session, client_id, at=datetime.now(UTC))
-            await _audit(session, principal.client_id, "clients.disable", client_id, {}, request)
-    except ClientError as error:
-        raise _client_error(error) from None
-    return ClientModel.model_validate(client.as_json())
+    return await _client_changed(
+        request, principal, context, client_id, "clients.disable",
+        lambda session: context.clients.disable(session, client_id, at=datetime.now(UTC)),
+    )  # fmt: skip
 
 
 @router.post(
@@ -397,13 +404,13 @@ async def bind_certificate(
         given = (
             asked.sha256 if asked.sha256 is not None else _pem_fingerprint(asked.certificate or "")
         )
-        async with context.node.sessions.begin() as session:
-            client = await context.clients.bind_certificate(session, client_id, given)
-            await _audit(session, principal.client_id, "clients.bind_certificate", client_id,
-                         {"sha256": client.certificate_sha256}, request)  # fmt: skip
     except ClientError as error:
         raise _client_error(error) from None
-    return ClientModel.model_validate(client.as_json())
+    return await _client_changed(
+        request, principal, context, client_id, "clients.bind_certificate",
+        lambda session: context.clients.bind_certificate(session, client_id, given),
+        lambda client: {"sha256": client.certificate_sha256},
+    )  # fmt: skip
 
 
 @router.delete(
@@ -415,14 +422,10 @@ async def bind_certificate(
 async def unbind_certificate(
     request: Request, principal: Operator, context: Context, client_id: CodePath
 ) -> ClientModel:
-    try:
-        async with context.node.sessions.begin() as session:
-            client = await context.clients.bind_certificate(session, client_id, None)
-            await _audit(session, principal.client_id, "clients.unbind_certificate", client_id,
-                         {}, request)  # fmt: skip
-    except ClientError as error:
-        raise _client_error(error) from None
-    return ClientModel.model_validate(client.as_json())
+    return await _client_changed(
+        request, principal, context, client_id, "clients.unbind_certificate",
+        lambda session: context.clients.bind_certificate(session, client_id, None),
+    )  # fmt: skip
 
 
 @router.put(
@@ -440,11 +443,27 @@ async def strict_parameters(
 ) -> ClientModel:
     """With strict parameters, each SDK operation refuses the client's signed parameters it does
     not use (for a DMS that makes one SDK service object per call)."""
+    return await _client_changed(
+        request, principal, context, client_id, "clients.strict_parameters",
+        lambda session: context.clients.set_strict_parameters(session, client_id, asked.strict),
+        lambda _: {"strict": asked.strict},
+    )  # fmt: skip
+
+
+async def _client_changed(
+    request: Request,
+    principal: Principal,
+    context: AppContext,
+    client_id: str,
+    action: str,
+    change: Callable[[AsyncSession], Awaitable[Client]],
+    detail: Callable[[Client], dict[str, object]] = lambda _: {},
+) -> ClientModel:
+    """One change of a client, made and audited in one transaction; the client as it is now."""
     try:
         async with context.node.sessions.begin() as session:
-            client = await context.clients.set_strict_parameters(session, client_id, asked.strict)
-            await _audit(session, principal.client_id, "clients.strict_parameters", client_id,
-                         {"strict": asked.strict}, request)  # fmt: skip
+            client = await change(session)
+            await _audit(session, principal.client_id, action, client_id, detail(client), request)
     except ClientError as error:
         raise _client_error(error) from None
     return ClientModel.model_validate(client.as_json())
