@@ -133,6 +133,14 @@ class RecipientOutcome(_Model):
     reason: str | None
 
 
+class Finding(_Model):
+    code: str
+    severity: str
+    """Always `finding` in an answer: accepted and reported (errors refuse the packet)."""
+    location: str
+    message: str
+
+
 class SendResult(_Model):
     message_id: str
     kind: str
@@ -141,6 +149,8 @@ class SendResult(_Model):
     duplicate: bool
     """The same packet was accepted before; this is that answer."""
     recipients: list[RecipientOutcome]
+    findings: list[Finding] = []
+    """What the node accepted but reports: fix these in the next packets."""
 
     @property
     def rejected(self) -> list[RecipientOutcome]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from envelopes.policy import severity as severity_of
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -26,8 +28,18 @@ class Problem:
     message: str
     location: Location = Location()
 
+    @property
+    def severity(self) -> str:
+        """`error` (the packet is refused) or `finding` (reported; see envelopes.policy)."""
+        return severity_of(self.code).value
+
     def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "location": str(self.location), "message": self.message}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "location": str(self.location),
+            "message": self.message,
+        }
 
 
 class PacketRefusal(Exception):

@@ -10,6 +10,7 @@ from envelopes.attachments import Attachment, Reference
 from envelopes.codes import BusinessDocType, Priority, ReceiverType, StatusCode
 from envelopes.dates import require_aware
 from envelopes.document_id import DocumentId
+from envelopes.errors import Problem
 from envelopes.text_groups import element
 
 
@@ -48,7 +49,8 @@ class Code:
 class PromulgationInfo:
     """Where and when the document was promulgated."""
 
-    day: date
+    day: date | None
+    """None when the packet's date could not be read (a finding, see envelopes.policy)."""
     place: str = ""
 
 
@@ -138,7 +140,8 @@ class DocumentChanges:
 class ReplacementInfo:
     """A document a replace packet supersedes, and at which agencies."""
 
-    document_id: DocumentId
+    document_id: DocumentId | None
+    """None when the packet's DocumentId could not be read: only `organ_ids` then route."""
     organ_ids: tuple[str, ...] = ()
 
 
@@ -149,7 +152,8 @@ class Business:
     doc_type: BusinessDocType = BusinessDocType.NEW
     reason: str = ""
     document_id: DocumentId | None = None
-    """The document acted upon; required for revoke, update and replace."""
+    """The document acted upon by a revoke, update or replace (from ResponseFor when the packet
+    does not name it here, as real packets do)."""
     paper: bool = False
     """Whether a paper copy is also sent."""
     staff: StaffInfo = field(default_factory=StaffInfo)
@@ -179,7 +183,7 @@ class DocumentPacket:
     recipients: tuple[Organization, ...]
     document_id: DocumentId
     code: Code
-    promulgation: PromulgationInfo
+    promulgation: PromulgationInfo | None
     document_type: DocumentType
     subject: str
     content: str = ""
@@ -197,6 +201,8 @@ class DocumentPacket:
     """Whether the parsed bytes carried a Signature element (not whether it is valid)."""
     raw: bytes = field(default=b"", compare=False, repr=False)
     """The bytes this packet was parsed from, for signature verification; empty if built in code."""
+    findings: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
+    """What reading found wrong without refusing it (envelopes.policy): reported, not fatal."""
 
     def __post_init__(self) -> None:
         if not self.recipients:
@@ -237,14 +243,18 @@ class StatusPacket:
     response_for: ResponseFor
     """The original document the status is about."""
     status_code: StatusCode
-    timestamp: datetime
+    timestamp: datetime | None
+    """None when the packet's Timestamp could not be read (a finding)."""
     description: str = ""
     staff: StaffInfo = field(default_factory=StaffInfo)
     signature_present: bool = field(default=False, compare=False)
     raw: bytes = field(default=b"", compare=False, repr=False)
+    findings: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
+    """What reading found wrong without refusing it (envelopes.policy)."""
 
     def __post_init__(self) -> None:
-        require_aware(self.timestamp, "StatusPacket.timestamp")
+        if self.timestamp is not None:
+            require_aware(self.timestamp, "StatusPacket.timestamp")
 
     @property
     def sender_code(self) -> str:

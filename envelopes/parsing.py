@@ -8,6 +8,7 @@ manifest) and the schema (`schema/edxml.xsd`: names, places and forms of element
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from lxml import etree
@@ -15,6 +16,7 @@ from lxml import etree
 from envelopes.errors import EnvelopeError, Location, Problem
 from envelopes.findings import Finding
 from envelopes.model import Packet
+from envelopes.policy import is_error
 from envelopes.problem_codes import ProblemCode
 from envelopes.reading import read_packet
 from envelopes.safe_parsing import Limits, element_lines, scan
@@ -35,7 +37,8 @@ __all__ = [
 
 
 def parse_packet(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Packet:
-    """The packet in `data`; raises `EnvelopeError` with every problem found if it is invalid.
+    """The packet in `data`; raises `EnvelopeError` with every problem found (errors first) if
+    any is an error. Findings (envelopes.policy) ride on the packet as `findings`.
 
     The packet keeps `data` itself (no copy) as `raw`, for signature verification.
     """
@@ -44,18 +47,22 @@ def parse_packet(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Packet:
     findings = _merge(
         scanned.findings + model_findings, schema_findings(scanned.root, MAX_PROBLEMS)
     )
-    if packet is None or findings:
+    errors = [finding for finding in findings if is_error(finding.code)]
+    if packet is None or errors:
         raise EnvelopeError(_problems(findings, scanned.root, data))
-    return packet
+    if not findings:
+        return packet
+    return dataclasses.replace(packet, findings=tuple(_problems(findings, scanned.root, data)))
 
 
 def validate(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:
-    """Every problem of the packet in `data`; empty when it is valid."""
+    """Every problem of the packet in `data`, errors and findings (see `Problem.severity`);
+    empty when there is none."""
     try:
-        parse_packet(data, limits)
+        packet = parse_packet(data, limits)
     except EnvelopeError as error:
         return list(error.problems)
-    return []
+    return list(packet.findings)
 
 
 def read_packet_bytes(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -89,27 +96,33 @@ def _merge(model: list[Finding], schema: list[Finding]) -> list[Finding]:
         (finding.element, finding.child) for finding in model if finding.element is not None
     }
     missing_in = {
-        finding.element
-        for finding in model
-        if finding.code is ProblemCode.MISSING_ELEMENT and finding.child
+        finding.element for finding in model if finding.code in _MISSING and finding.child
     }
     extra = [
         finding
         for finding in schema
         if (finding.element, "") not in reported
-        and not (finding.code is ProblemCode.MISSING_ELEMENT and finding.element in missing_in)
+        and not (
+            finding.code is ProblemCode.SCHEMA_MISSING_ELEMENT and finding.element in missing_in
+        )
     ]
     return model + extra
 
 
+_MISSING = frozenset(
+    {ProblemCode.MISSING_ELEMENT, ProblemCode.MISSING_INFORMATION, ProblemCode.RECEIVER_INVALID}
+)
+
+
 def _problems(findings: list[Finding], root: etree._Element, data: bytes) -> list[Problem]:
-    """The first MAX_PROBLEMS findings as problems, in document order, with source lines."""
+    """The first MAX_PROBLEMS findings as problems, errors first, with source lines."""
     order = {element: index for index, element in enumerate(root.iter())}
 
     def position(finding: Finding) -> int:
         return order.get(finding.element, -1) if finding.element is not None else -1
 
-    ordered = sorted(findings, key=position)
+    # Errors first (the first problem says why a packet is refused), each in document order.
+    ordered = sorted(findings, key=lambda finding: (not is_error(finding.code), position(finding)))
     listed = ordered[:MAX_PROBLEMS]
     lines = element_lines(data, {position(f) for f in listed} - {-1})
     problems = [

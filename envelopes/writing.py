@@ -70,9 +70,10 @@ def _document_header(writer: _Writer, packet: DocumentPacket) -> None:
             writer.group("To", recipient)
         writer.leaf("DocumentId", packet.document_id)
         writer.group("Code", packet.code)
-        with writer.element("PromulgationInfo"):
-            writer.leaf("Place", packet.promulgation.place)
-            writer.leaf("PromulgationDate", packet.promulgation.day)
+        if packet.promulgation is not None:
+            with writer.element("PromulgationInfo"):
+                writer.leaf("Place", packet.promulgation.place)
+                writer.leaf("PromulgationDate", packet.promulgation.day)
         writer.group("DocumentType", packet.document_type)
         writer.leaf("Subject", packet.subject)
         writer.leaf("Content", packet.content)

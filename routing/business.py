@@ -55,5 +55,6 @@ def targets(packet: DocumentPacket, earlier: EarlierRecipients) -> list[Target]:
         add(removed, BusinessDocType.REVOKE)
     elif kind is BusinessDocType.REPLACE:
         for replacement in business.replacements:
-            add(replacement.organ_ids or earlier(replacement.document_id))
+            superseded = replacement.document_id
+            add(replacement.organ_ids or (earlier(superseded) if superseded else ()))
     return [Target(code, as_type) for code, as_type in found.items()]

@@ -41,7 +41,7 @@ from sqlalchemy import Column, Index, String, Table, Text, UniqueConstraint, sel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from envelopes.codes import BusinessDocType, StatusCode
-from envelopes.errors import PacketRefusal
+from envelopes.errors import Location, PacketRefusal, Problem
 from envelopes.model import DocumentPacket, Packet, StatusPacket
 from envelopes.records import (
     DeliveryRecord,
@@ -182,6 +182,8 @@ class SubmissionResult:
     recipients: tuple[RecipientOutcome, ...]
     duplicate: bool = False
     """True when the same packet was submitted before: this is the first submission's answer."""
+    findings: tuple[Problem, ...] = ()
+    """What reading found wrong without refusing the packet (envelopes.policy)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -191,7 +193,17 @@ class SubmissionResult:
             "document_id": self.document_id,
             "duplicate": self.duplicate,
             "recipients": [r.as_dict() for r in self.recipients],
+            "findings": [f.as_dict() for f in self.findings],
         }
+
+    def stored(self) -> str:
+        """What the submissions table keeps of the answer, to give it again."""
+        return json.dumps(
+            {
+                "recipients": [r.as_dict() for r in self.recipients],
+                "findings": [_problem_json(f) for f in self.findings],
+            }
+        )
 
 
 submissions = Table(
@@ -277,7 +289,10 @@ class SubmissionService:
         message_id = earlier.message_id if earlier is not None else uuid.uuid4()
         with structlog.contextvars.bound_contextvars(message_id=str(message_id), sender=sender):
             plan = await self._plan(packet, now)
-            result = SubmissionResult(message_id, kind, sender, document_id, tuple(plan.outcomes))
+            result = SubmissionResult(
+                message_id, kind, sender, document_id, tuple(plan.outcomes),
+                findings=packet.findings,
+            )  # fmt: skip
             await self._record(result, packet, plan, sha, content, now)
             records = await self._records(result, data, packet, plan, now, caller)
             await context.sender.send(records)
@@ -315,14 +330,17 @@ class SubmissionService:
         if row is None:
             return None
         data = row._mapping
-        outcomes = tuple(RecipientOutcome.from_dict(o) for o in json.loads(data["outcome"]))
+        stored = json.loads(data["outcome"])
+        if isinstance(stored, list):  # written before findings were kept
+            stored = {"recipients": stored, "findings": []}
         return SubmissionResult(
             uuid.UUID(data["message_id"]),
             RecordKind(data["kind"]),
             sender,
             document_id,
-            outcomes,
+            tuple(RecipientOutcome.from_dict(o) for o in stored["recipients"]),
             duplicate=data["state"] == "accepted",
+            findings=tuple(_problem_from_json(f) for f in stored["findings"]),
         )
 
     async def _plan(self, packet: Packet, now: datetime) -> _Plan:
@@ -360,7 +378,7 @@ class SubmissionService:
         """For revoke/update/replace: who received each document acted upon."""
         business = packet.business
         acted = [business.document_id] if business.document_id else []
-        acted += [r.document_id for r in business.replacements]
+        acted += [r.document_id for r in business.replacements if r.document_id is not None]
         found: dict[str, tuple[str, ...]] = {}
         async with self._context.sessions() as session:
             for document_id in acted:
@@ -386,12 +404,18 @@ class SubmissionService:
         did, but not to that sender."""
         context = self._context
         sender = packet.sender_code
-        document_id = str(packet.response_for.document_id)
+        reported_on = packet.response_for
+        document_id = str(reported_on.document_id)
+        # The document's sender is ResponseFor/OrganId, or (when a code changed, or for a 13
+        # the sender addresses to a recipient) the code heading the DocumentId.
+        senders = {reported_on.organ_id, reported_on.document_id.sender}
         async with context.sessions() as session:
-            messages = await context.tracking.messages_by_document(
-                session, document_id, sender_code=packet.response_for.organ_id
-            )
-            documents = [m for m in messages if m.kind is RecordKind.DOCUMENT]
+            messages = await context.tracking.messages_by_document(session, document_id)
+            documents = [
+                m for m in messages if m.kind is RecordKind.DOCUMENT and m.sender_code in senders
+            ]
+            if any(m.sender_code == sender for m in documents):
+                return None  # its own sender writing about it (e.g. 13): moves no delivery
             for message in reversed(documents):
                 routed = [
                     d.recipient_code
@@ -438,7 +462,7 @@ class SubmissionService:
                     kind=result.kind.value,
                     state="accepting",
                     submitted_at=now,
-                    outcome=json.dumps([o.as_dict() for o in result.recipients]),
+                    outcome=result.stored(),
                 )
             )
             await context.tracking.record_message(
@@ -488,6 +512,10 @@ class SubmissionService:
         priority = packet.other_info.priority if isinstance(packet, DocumentPacket) else None
         hop = Hop(organ_id=result.sender_code, at=now, node_id=context.node_id)
         accepted = f"accepted from {caller}, {len(data)} bytes"
+        findings = ""
+        if result.findings:  # in each recipient's timeline too, where clerks read it
+            findings = "findings: " + ", ".join(dict.fromkeys(str(f.code) for f in result.findings))
+            accepted += f"; {findings}"
         out = [
             self._event(
                 result.message_id, result.sender_code, TrackingEventType.ACCEPTED, now,
@@ -513,7 +541,8 @@ class SubmissionService:
                 Outgoing(layout.deliveries.name, target.encode(), context.codec.encode(record))
             )
             event = TrackingEventType.REDIRECTED if redirected_from else TrackingEventType.ROUTED
-            detail = f"from {redirected_from}" if redirected_from else None
+            said = [f"from {redirected_from}" if redirected_from else "", findings]
+            detail = "; ".join(part for part in said if part) or None
             out.append(self._event(result.message_id, target, event, now, detail=detail))
         for outcome in result.recipients:
             if outcome.outcome is RouteOutcome.REJECTED:
@@ -626,6 +655,23 @@ def _document_id(packet: Packet) -> str:
     if isinstance(packet, StatusPacket):
         return str(packet.response_for.document_id)
     return str(packet.document_id)
+
+
+def _problem_json(problem: Problem) -> dict[str, object]:
+    location = problem.location
+    return {
+        "code": str(problem.code), "message": problem.message,
+        "line": location.line, "path": location.path,
+    }  # fmt: skip
+
+
+def _problem_from_json(data: dict[str, object]) -> Problem:
+    line = data.get("line")
+    return Problem(
+        str(data["code"]),
+        str(data["message"]),
+        Location(line if isinstance(line, int) else None, str(data.get("path") or "")),
+    )
 
 
 def _opt(value: object) -> str | None:

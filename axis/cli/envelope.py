@@ -11,9 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from envelopes import parsing
 from envelopes.errors import EnvelopeError, Problem
 from envelopes.model import DocumentPacket, Packet
-from envelopes.parsing import parse_packet, read_packet_bytes, read_packet_file
+from envelopes.parsing import read_packet_bytes, read_packet_file
+from envelopes.policy import is_error
 
 app = typer.Typer(help="Validate and inspect edXML packets.", no_args_is_help=True)
 
@@ -23,9 +25,10 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Packet files to validate.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
 ) -> None:
-    """Check packets; print `FILE: OK` or one `FILE: CODE LOCATION MESSAGE` line per problem.
+    """Check packets; print `FILE: OK` or one `FILE: CODE LOCATION MESSAGE` line per error,
+    and one `FILE: finding CODE LOCATION MESSAGE` line per finding (accepted, reported).
 
-    Exits 0 when every file is valid, 1 otherwise.
+    Exits 0 when no file has an error (findings do not fail), 1 otherwise.
     """
     results = [_FileResult(path, _problems(path)) for path in files]
     if as_json:
@@ -34,7 +37,7 @@ def validate(
         for result in results:
             for line in result.lines():
                 typer.echo(line)
-    if any(result.problems for result in results):
+    if any(result.errors for result in results):
         raise typer.Exit(1)
 
 
@@ -62,25 +65,36 @@ class _FileResult:
     path: Path
     problems: list[Problem]
 
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if is_error(p.code)]
+
+    @property
+    def findings(self) -> list[Problem]:
+        return [p for p in self.problems if not is_error(p.code)]
+
     def lines(self) -> list[str]:
-        if not self.problems:
-            return [f"{self.path}: OK"]
-        return [f"{self.path}: {p.code} {p.location} {p.message}" for p in self.problems]
+        head = [] if self.errors else [f"{self.path}: OK"]
+        return (
+            head
+            + [f"{self.path}: {p.code} {p.location} {p.message}" for p in self.errors]
+            + [f"{self.path}: finding {p.code} {p.location} {p.message}" for p in self.findings]
+        )
 
     def as_json(self) -> dict[str, object]:
         return {
             "file": str(self.path),
-            "valid": not self.problems,
-            "errors": [problem.as_dict() for problem in self.problems],
+            "valid": not self.errors,
+            "errors": [problem.as_dict() for problem in self.errors],
+            "findings": [problem.as_dict() for problem in self.findings],
         }
 
 
 def _problems(path: Path) -> list[Problem]:
     try:
-        parse_packet(read_packet_bytes(path))
-    except EnvelopeError as error:
+        return parsing.validate(read_packet_bytes(path))
+    except EnvelopeError as error:  # the file cannot be read
         return list(error.problems)
-    return []
 
 
 @dataclass(frozen=True, slots=True)

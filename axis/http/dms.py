@@ -38,6 +38,15 @@ class RecipientOutcomeModel(BaseModel):
     reason: str | None
 
 
+class FindingModel(BaseModel):
+    code: str
+    severity: Literal["finding"] = Field(
+        description="Always 'finding' here: accepted and reported (errors refuse the packet)."
+    )
+    location: str = Field(description="Line and element path in the packet.")
+    message: str
+
+
 class SubmitReply(BaseModel):
     message_id: str
     kind: str
@@ -45,6 +54,10 @@ class SubmitReply(BaseModel):
     document_id: str
     duplicate: bool = Field(description="The same packet was accepted before; this is that answer.")
     recipients: list[RecipientOutcomeModel]
+    findings: list[FindingModel] = Field(
+        description="What the node accepted but reports (the acceptance policy in the README): "
+        "the sender should fix these in its next packets."
+    )
 
 
 class InboxEntry(BaseModel):

@@ -75,32 +75,33 @@ def _finding(entry: etree._LogEntry, element: etree._Element | None) -> Finding:
     kind = entry.type_name
     if kind == "SCHEMAV_ELEMENT_CONTENT" and detail.startswith("Missing child"):
         return Finding(
-            ProblemCode.MISSING_ELEMENT,
-            f"{name} lacks a required element (expected {expected}). Add it, with a value.",
+            ProblemCode.SCHEMA_MISSING_ELEMENT,
+            f"{name} lacks an element the schema requires (expected {expected}).",
             element,
             path=path,
         )
     if kind == "SCHEMAV_ELEMENT_CONTENT":
         hint = f"; at this point the schema expects {expected}" if expected else ""
         return Finding(
-            ProblemCode.UNEXPECTED_ELEMENT,
-            f"{name} is not allowed here, or appears more often than allowed{hint}. "
-            "Check the element's name, position and count.",
+            ProblemCode.SCHEMA_UNEXPECTED_ELEMENT,
+            f"{name} is not where the schema places it, or appears more often than it allows"
+            f"{hint}. Check the element's name, position and count.",
             element,
             path=path,
         )
     if kind == "SCHEMAV_CVC_MINLENGTH_VALID":
         return Finding(
-            ProblemCode.MISSING_ELEMENT,
-            f"{name} is empty; it is required. Fill it in.",
+            ProblemCode.SCHEMA_MISSING_ELEMENT,
+            f"{name} is empty; the schema requires a value.",
             element,
             path=path,
         )
     if kind in _VALUE_ERRORS:
         value = f" {value_match['value']!r}" if value_match else ""
         return Finding(
-            ProblemCode.BAD_VALUE,
-            f"{name} has the value{value}, which is not allowed there ({_plain(detail)}).",
+            ProblemCode.SCHEMA_BAD_VALUE,
+            f"{name} has the value{value}, which the schema does not allow there "
+            f"({_plain(detail)}).",
             element,
             path=path,
         )

@@ -49,7 +49,8 @@ def test_validate_json_lists_every_file(tmp_path: Path) -> None:
     assert records[0]["errors"] == []
     assert [e["code"] for e in records[1]["errors"]] == ["EDXML_EXTERNAL_ENTITY_FORBIDDEN"]
     assert [e["code"] for e in records[2]["errors"]] == ["EDXML_FILE_UNREADABLE"]
-    assert set(records[2]["errors"][0]) == {"code", "location", "message"}
+    assert set(records[2]["errors"][0]) == {"code", "severity", "location", "message"}
+    assert records[2]["errors"][0]["severity"] == "error" and records[0]["findings"] == []
 
 
 def test_an_unreadable_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
@@ -128,3 +129,16 @@ def test_validate_refuses_what_no_tree_can_hold_without_a_traceback() -> None:
     lines = result.output.splitlines()
     assert len(lines) == 3 and all(" EDXML_NAMESPACE_INVALID line " in line for line in lines)
     assert "Traceback" not in result.output
+
+
+def test_validate_reports_findings_and_exits_0_for_them() -> None:
+    """The real-world quirks are accepted: OK, then one `finding` line each."""
+    quirks = sorted((FIXTURES.parent / "quirks").glob("*.edxml"))
+    result = runner.invoke(app, ["validate", *map(str, quirks)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line for line in lines if line.endswith(": OK")] == [f"{q}: OK" for q in quirks]
+    findings = [line for line in lines if ": finding EDXML_" in line]
+    assert len(findings) == len(quirks)
+    records = json.loads(runner.invoke(app, ["validate", "--json", *map(str, quirks)]).output)
+    assert all(r["valid"] and r["errors"] == [] and len(r["findings"]) == 1 for r in records)

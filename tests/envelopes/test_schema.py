@@ -27,7 +27,8 @@ def test_a_schema_only_problem_is_reported_with_a_code_and_path() -> None:
         b"<edXML:TypeName>", b"<edXML:TypeNam>x</edXML:TypeNam><edXML:TypeName>"
     )
     (problem,) = validate(data)
-    assert problem.code == "EDXML_UNEXPECTED_ELEMENT"
+    assert problem.code == "EDXML_SCHEMA_UNEXPECTED_ELEMENT"
+    assert problem.severity == "finding"  # the schema's complaints never refuse a packet
     assert problem.location.path.endswith("/MessageHeader/DocumentType/TypeNam")
     assert problem.location.line == data[: data.index(b"<edXML:TypeNam>")].count(b"\n") + 1
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from envelopes.errors import EnvelopeError, Problem
+from envelopes.model import DocumentPacket
 from envelopes.parsing import parse_packet, validate
+from envelopes.policy import is_error
 from envelopes.problem_codes import ProblemCode
 from tests.envelopes.fixture_files import sample
 
@@ -49,18 +51,20 @@ def test_reports_all_problems_not_just_the_first() -> None:
         parse_packet(data)
     problems = list(raised.value.problems)
     assert problems == validate(data)
-    assert _codes_and_paths(problems) == [
-        ("EDXML_UNEXPECTED_ELEMENT", f"{HEADER}/From/Mail"),
-        ("EDXML_MISSING_ELEMENT", f"{HEADER}/To[2]/OrganId"),
-        ("EDXML_DOCUMENT_ID_INVALID", f"{HEADER}/DocumentId"),
-        ("EDXML_BAD_DATE", f"{HEADER}/DueDate"),
-        ("EDXML_UNKNOWN_BUSINESS_TYPE", f"{BUSINESS}/BussinessDocType"),
-        ("EDXML_MANIFEST_MISMATCH", "/edXML/edXMLEnvelope/edXMLBody/edXMLManifest/Reference"),
-        ("EDXML_MANIFEST_MISMATCH", "/edXML/AttachmentEncoded/Attachment"),
-    ]
+    # Errors first (why the packet is refused), then the findings reported with them.
+    assert [(p.code, p.location.path, p.severity) for p in problems] == [
+        ("EDXML_MISSING_ELEMENT", f"{HEADER}/To[2]/OrganId", "error"),
+        ("EDXML_DOCUMENT_ID_INVALID", f"{HEADER}/DocumentId", "error"),
+        ("EDXML_UNKNOWN_BUSINESS_TYPE", f"{BUSINESS}/BussinessDocType", "error"),
+        ("EDXML_MANIFEST_MISMATCH", "/edXML/edXMLEnvelope/edXMLBody/edXMLManifest/Reference",
+         "error"),
+        ("EDXML_MANIFEST_MISMATCH", "/edXML/AttachmentEncoded/Attachment", "error"),
+        ("EDXML_SCHEMA_UNEXPECTED_ELEMENT", f"{HEADER}/From/Mail", "finding"),
+        ("EDXML_BAD_DATE", f"{HEADER}/DueDate", "finding"),
+    ]  # fmt: skip
     assert all(p.location.line is not None and p.location.line > 1 for p in problems)
     assert all(p.message.endswith(".") and len(p.message) > 30 for p in problems)
-    assert raised.value.code == "EDXML_UNEXPECTED_ELEMENT"
+    assert raised.value.code == "EDXML_MISSING_ELEMENT"
 
 
 def test_a_problem_shows_its_line_and_path() -> None:
@@ -74,7 +78,7 @@ def test_a_problem_shows_its_line_and_path() -> None:
     [
         (
             ("<edXML:Subject>", "<edXML:Subjct>"),
-            "EDXML_MISSING_ELEMENT",
+            "EDXML_MISSING_INFORMATION",
             f"{HEADER}/Subject",
             ("</edXML:Subject>", "</edXML:Subjct>"),
         ),
@@ -122,7 +126,7 @@ def test_a_problem_shows_its_line_and_path() -> None:
         ),
         (
             ("</edXML:Subject>", "</edXML:Subject><edXML:Subject>Again</edXML:Subject>"),
-            "EDXML_UNEXPECTED_ELEMENT",
+            "EDXML_REPEATED_ELEMENT",
             f"{HEADER}/Subject[2]",
             ("", ""),
         ),
@@ -134,7 +138,7 @@ def test_a_problem_shows_its_line_and_path() -> None:
         ),
         (
             ("<edXML:BussinessDocType>0", "<edXML:BussinessDocType>3"),
-            "EDXML_MISSING_ELEMENT",
+            "EDXML_MISSING_INFORMATION",
             f"{BUSINESS}/ReplacementInfoList",
             ("", ""),
         ),
@@ -146,7 +150,7 @@ def test_a_problem_shows_its_line_and_path() -> None:
         ),
         (
             ("<edXML:OrganName>Sở", "<edXML:Unknown/><edXML:OrganName>Sở"),
-            "EDXML_UNEXPECTED_ELEMENT",
+            "EDXML_SCHEMA_UNEXPECTED_ELEMENT",
             f"{HEADER}/From/Unknown",
             ("", ""),
         ),
@@ -155,16 +159,27 @@ def test_a_problem_shows_its_line_and_path() -> None:
 def test_each_defect_has_its_own_code_and_place(
     replacement: tuple[str, str], code: str, path: str, closing: tuple[str, str]
 ) -> None:
-    problems = validate(_document(replacement, closing))
+    data = _document(replacement, closing)
+    problems = validate(data)
     assert (code, path) in _codes_and_paths(problems), problems
+    # An error refuses the packet; a packet with findings only is read, and carries them.
+    if is_error(code):
+        with pytest.raises(EnvelopeError):
+            parse_packet(data)
+    else:
+        assert (code, path) in _codes_and_paths(list(parse_packet(data).findings))
 
 
-def test_revoke_must_name_the_document_it_revokes() -> None:
+def test_a_revoke_without_its_document_id_is_accepted_with_a_finding() -> None:
     data = _mutate(
         "revoke.edxml",
         ("<edXML:DocumentId>000.00.12.H53,2025/07/02,118/SKHCN-CDS</edXML:DocumentId>\n", ""),
     )
-    assert _codes_and_paths(validate(data)) == [("EDXML_MISSING_ELEMENT", f"{BUSINESS}/DocumentId")]
+    packet = parse_packet(data)
+    assert _codes_and_paths(list(packet.findings)) == [
+        ("EDXML_BUSINESS_DOCUMENT_ID_MISSING", BUSINESS)
+    ]
+    assert isinstance(packet, DocumentPacket) and packet.business.document_id is None
 
 
 @pytest.mark.parametrize(
@@ -175,9 +190,11 @@ def test_revoke_must_name_the_document_it_revokes() -> None:
         (("<edXML:Timestamp>2025/07/02 14:05:11", "<edXML:Timestamp>2025/07/02"),
          "EDXML_BAD_DATE", f"{HEADER}/Timestamp"),
         (("<edXML:Timestamp>2025/07/02 14:05:11</edXML:Timestamp>", ""),
-         "EDXML_MISSING_ELEMENT", f"{HEADER}/Timestamp"),
+         "EDXML_MISSING_INFORMATION", f"{HEADER}/Timestamp"),
         (("<edXML:DocumentId>000.00.12.H53", "<edXML:DocumentId>000.00.00.H41"),
-         "EDXML_DOCUMENT_ID_SENDER_MISMATCH", f"{HEADER}/ResponseFor/DocumentId"),
+         "EDXML_REFERENCED_DOCUMENT_ID_SENDER_MISMATCH", f"{HEADER}/ResponseFor/DocumentId"),
+        (("000.00.12.H53,2025/07/02,118", "000.00.12.H53,2025/02/30,118"),
+         "EDXML_DOCUMENT_ID_INVALID", f"{HEADER}/ResponseFor/DocumentId"),
         (("<edXML:StatusCode>", "<edXML:To><edXML:OrganId>a</edXML:OrganId></edXML:To>"
           "<edXML:StatusCode>"), "EDXML_UNEXPECTED_ELEMENT", f"{HEADER}/To"),
         (("</edXML:edXMLEnvelope>", "</edXML:edXMLEnvelope><AttachmentEncoded><Attachment>"
@@ -187,7 +204,13 @@ def test_revoke_must_name_the_document_it_revokes() -> None:
     ],
 )  # fmt: skip
 def test_status_packet_defects(replacement: tuple[str, str], code: str, path: str) -> None:
-    assert (code, path) in _codes_and_paths(validate(_status(replacement)))
+    data = _status(replacement)
+    assert (code, path) in _codes_and_paths(validate(data))
+    if is_error(code):
+        with pytest.raises(EnvelopeError):
+            parse_packet(data)
+    else:
+        assert (code, path) in _codes_and_paths(list(parse_packet(data).findings))
 
 
 def test_a_schema_complaint_is_not_repeated_after_a_model_problem() -> None:

@@ -241,6 +241,7 @@ def test_an_answer_that_is_not_the_nodes_json_gets_its_http_status() -> None:
         (axis.client.TrackingReport, dms.TrackingReport),
         (axis.client.TrackedRecipient, dms.TrackedRecipient),
         (axis.client.TimelineStep, dms.TimelineStep),
+        (axis.client.Finding, dms.FindingModel),
         (axis.client.Unit, registry_api.Unit),
         (axis.client.UnitPage, registry_api.UnitPage),
         (axis.client.UnitDetail, registry_api.UnitDetail),
