@@ -151,6 +151,9 @@ class SendResult(_Model):
     recipients: list[RecipientOutcome]
     findings: list[Finding] = []
     """What the node accepted but reports: fix these in the next packets."""
+    signature: str = "verified"
+    """`verified`, `node-signed` or `client-authenticated` (unsigned, on the client's
+    credentials)."""
 
     @property
     def rejected(self) -> list[RecipientOutcome]:
@@ -343,6 +346,8 @@ class ClientInfo(_Model):
     certificate_sha256: str | None = None
     strict_parameters: bool = False
     weak_secret: bool = False
+    signature_policy: str = "require"
+    """`require`, `node-signs` or `accept-authenticated` (see the node's README)."""
 
 
 class IssuedClient(_Model):
@@ -571,6 +576,11 @@ def _unbind_certificate(client_id: str) -> _Call[ClientInfo]:
 def _strict_parameters(client_id: str, strict: bool) -> _Call[ClientInfo]:
     path = f"/v1/clients/{_segment(client_id)}/strict-parameters"
     return _Call("PUT", path, _reader(ClientInfo), json={"strict": strict})
+
+
+def _signature_policy(client_id: str, policy: str) -> _Call[ClientInfo]:
+    path = f"/v1/clients/{_segment(client_id)}/signature-policy"
+    return _Call("PUT", path, _reader(ClientInfo), json={"policy": policy})
 
 
 def _disable_client(client_id: str) -> _Call[ClientInfo]:
@@ -863,6 +873,11 @@ class AsyncAxisClient:
         """Whether the SDK operations refuse the client's signed parameters they do not use."""
         return await self._do(_strict_parameters(client_id, strict))
 
+    async def set_signature_policy(self, client_id: str, policy: str) -> ClientInfo:
+        """`require`, `node-signs` or `accept-authenticated`: what the client's packets must
+        carry as a signature."""
+        return await self._do(_signature_policy(client_id, policy))
+
     async def rotate_client(self, client_id: str) -> IssuedClient:
         """A new secret; the old one stops working at once."""
         return await self._do(_rotate_client(client_id))
@@ -1046,6 +1061,9 @@ class AxisClient:
 
     def set_strict_parameters(self, client_id: str, strict: bool) -> ClientInfo:
         return self._do(_strict_parameters(client_id, strict))
+
+    def set_signature_policy(self, client_id: str, policy: str) -> ClientInfo:
+        return self._do(_signature_policy(client_id, policy))
 
     def rotate_client(self, client_id: str) -> IssuedClient:
         return self._do(_rotate_client(client_id))

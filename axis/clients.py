@@ -48,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from axis import dashboard_sessions
 from axis.db import metadata
 from axis.secret_strength import strength
+from routing.signature_policy import SignaturePolicy
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -79,6 +80,7 @@ api_clients = Table(
     Column("certificate_sha256", String(64), nullable=True),
     Column("strict_parameters", Boolean, nullable=False, server_default=false()),
     Column("weak_secret", Boolean, nullable=False, server_default=false()),
+    Column("signature_policy", String(32), nullable=False, server_default="require"),
 )
 
 
@@ -99,6 +101,8 @@ class Principal:
     name: str
     codes: frozenset[str]
     roles: frozenset[Role]
+    signature_policy: SignaturePolicy = SignaturePolicy.REQUIRE
+    """What its packets must carry as a signature (routing.signature_policy)."""
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -123,6 +127,8 @@ class Client:
     """SDK operations refuse signed parameters they do not use (one SDK object per call)."""
     weak_secret: bool = False
     """Its secret was imported under the weak-secret override: it signs SDK requests only."""
+    signature_policy: SignaturePolicy = SignaturePolicy.REQUIRE
+    """What its packets must carry as a signature (routing.signature_policy)."""
 
     @property
     def enabled(self) -> bool:
@@ -139,7 +145,10 @@ class Client:
 
     @property
     def principal(self) -> Principal:
-        return Principal(self.client_id, self.name, frozenset(self.codes), frozenset(self.roles))
+        return Principal(
+            self.client_id, self.name, frozenset(self.codes), frozenset(self.roles),
+            self.signature_policy,
+        )  # fmt: skip
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -154,6 +163,7 @@ class Client:
             "certificate_sha256": self.certificate_sha256,
             "strict_parameters": self.strict_parameters,
             "weak_secret": self.weak_secret,
+            "signature_policy": self.signature_policy.value,
         }
 
 
@@ -273,6 +283,7 @@ class ClientStore:
                         roles=json.dumps([r.value for r in roles]), hmac=hmac_enabled,
                         created_at=now, rotated_at=None, disabled_at=None,
                         certificate_sha256=None, strict_parameters=False, weak_secret=weak,
+                        signature_policy=SignaturePolicy.REQUIRE.value,
                     )
                 )  # fmt: skip
         except IntegrityError:
@@ -330,6 +341,26 @@ class ClientStore:
             update(api_clients)
             .where(api_clients.c.client_id == client_id)
             .values(strict_parameters=strict)
+        )
+        return await self._existing(session, client_id)
+
+    async def set_signature_policy(
+        self, session: AsyncSession, client_id: str, policy: str
+    ) -> Client:
+        """What the client's packets must carry as a signature. Raises `ClientError`."""
+        try:
+            chosen = SignaturePolicy(policy)
+        except ValueError:
+            known = ", ".join(p.value for p in SignaturePolicy)
+            raise ClientError(
+                "CLIENT_SIGNATURE_POLICY_UNKNOWN",
+                f"unknown signature policy {policy!r}; policies are {known}",
+            ) from None
+        await self._existing(session, client_id)
+        await session.execute(
+            update(api_clients)
+            .where(api_clients.c.client_id == client_id)
+            .values(signature_policy=chosen.value)
         )
         return await self._existing(session, client_id)
 
@@ -449,6 +480,7 @@ def _client(data: object) -> Client:
         certificate_sha256=row["certificate_sha256"],
         strict_parameters=bool(row["strict_parameters"]),
         weak_secret=bool(row["weak_secret"]),
+        signature_policy=SignaturePolicy(row["signature_policy"]),
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from axis.agency_keys import node_signer
 from axis.bus_binding import ensure_bound
 from axis.db import database_unavailable, session_factory, unavailable_reason
 from axis.migrations.runner import require_current
@@ -176,6 +177,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                         layout=layout,
                         node_id=settings.node_id,
                         clock=clock,
+                        agency_signer=node_signer(settings, sessions),
                     )
                 ),
                 mailbox=Mailbox(sessions, payloads, sender, layout, settings.node_id, clock=clock),

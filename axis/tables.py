@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import axis.agency_keys
 import axis.audit
 import axis.bus_binding
 import axis.clients

@@ -62,8 +62,10 @@ from routing.notices import Rejection, notice_id, rejection_packet
 from routing.payloads import PayloadStore
 from routing.schema import UtcDateTime, insert_once, metadata
 from routing.sender import TransactionalSender
+from routing.signature_policy import Signature, SignaturePolicy, admits_unverified
 from routing.topics import TopicLayout
 from routing.tracking import MessageInfo, TrackingStore
+from signing.unsigned import read_unsigned
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +96,13 @@ class PacketVerifier(Protocol):
 
     def verify(self, data: bytes, *, at: datetime) -> Verified:
         """The verified packet; raises a `PacketRefusal` when it is refused."""
+
+
+class AgencySigner(Protocol):
+    """What signs a packet for an agency whose key the node holds (`node-signs`)."""
+
+    async def sign(self, data: bytes, code: str) -> bytes:
+        """`data` signed for `code`; raises a `PacketRefusal` (e.g. `NODE_KEY_MISSING`)."""
 
 
 class RouteOutcome(str, Enum):
@@ -184,6 +193,8 @@ class SubmissionResult:
     """True when the same packet was submitted before: this is the first submission's answer."""
     findings: tuple[Problem, ...] = ()
     """What reading found wrong without refusing the packet (envelopes.policy)."""
+    signature: Signature = Signature.VERIFIED
+    """How the packet's origin is vouched for (routing.signature_policy)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -194,6 +205,7 @@ class SubmissionResult:
             "duplicate": self.duplicate,
             "recipients": [r.as_dict() for r in self.recipients],
             "findings": [f.as_dict() for f in self.findings],
+            "signature": self.signature.value,
         }
 
     def stored(self) -> str:
@@ -202,6 +214,7 @@ class SubmissionResult:
             {
                 "recipients": [r.as_dict() for r in self.recipients],
                 "findings": [_problem_json(f) for f in self.findings],
+                "signature": self.signature.value,
             }
         )
 
@@ -236,6 +249,22 @@ class SubmissionContext:
     tracking: TrackingStore = field(default_factory=TrackingStore)
     clock: Clock = utc_now
     inline_limit: int = INLINE_LIMIT
+    agency_signer: AgencySigner | None = None
+    """Signs for agencies under `node-signs` (None: this node holds no agency keys)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """A packet the client's signature policy lets in: what is read, routed and compared."""
+
+    packet: Packet
+    data: bytes
+    """The bytes to route (the submitted ones, or the node's signed packet)."""
+    content: str
+    """SHA-256 (hex) of the signed content, or of the same canonical form when unsigned."""
+    signature: Signature
+    to_sign: bytes | None = None
+    """Under `node-signs`, before signing: the packet without its legacy signature."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,33 +294,35 @@ class SubmissionService:
         self._context = context
 
     async def submit(
-        self, data: bytes, *, caller_codes: frozenset[str] | None, caller: str = "?"
+        self,
+        data: bytes,
+        *,
+        caller_codes: frozenset[str] | None,
+        caller: str = "?",
+        policy: SignaturePolicy = SignaturePolicy.REQUIRE,
     ) -> SubmissionResult:
-        """Accept `data` from a client allowed to send as `caller_codes` (None: any code)."""
+        """Accept `data` from a client allowed to send as `caller_codes` (None: any code),
+        under the client's signature `policy`."""
         context = self._context
         now = context.clock()
-        verified = self._verify(data, now)
-        packet = verified.packet
+        admitted = self._admit(data, now, policy, caller_codes)
+        packet = admitted.packet
         sender = packet.sender_code
-        if caller_codes is not None and sender not in caller_codes:
-            raise SubmissionRefused(
-                "SUBMIT_SENDER_NOT_ALLOWED",
-                f"This client may send as {', '.join(sorted(caller_codes)) or 'no code'}, "
-                f"not as {sender} (the packet's From).",
-            )
         document_id = _document_id(packet)
-        sha = digest(data).hex()
-        content = digest(verified.signed_content).hex()
         kind = RecordKind.STATUS if isinstance(packet, StatusPacket) else RecordKind.DOCUMENT
-        earlier = await self._earlier(sender, document_id, content)
+        earlier = await self._earlier(sender, document_id, admitted.content)
         if earlier is not None and earlier.duplicate:
             return earlier
+        if admitted.to_sign is not None:
+            admitted = await self._node_signed(admitted, data, now)
+        data, content = admitted.data, admitted.content
+        sha = digest(data).hex()
         message_id = earlier.message_id if earlier is not None else uuid.uuid4()
         with structlog.contextvars.bound_contextvars(message_id=str(message_id), sender=sender):
             plan = await self._plan(packet, now)
             result = SubmissionResult(
                 message_id, kind, sender, document_id, tuple(plan.outcomes),
-                findings=packet.findings,
+                findings=packet.findings, signature=admitted.signature,
             )  # fmt: skip
             await self._record(result, packet, plan, sha, content, now)
             records = await self._records(result, data, packet, plan, now, caller)
@@ -305,12 +336,62 @@ class SubmissionService:
             )
             return result
 
-    def _verify(self, data: bytes, now: datetime) -> Verified:
+    def _admit(
+        self,
+        data: bytes,
+        now: datetime,
+        policy: SignaturePolicy,
+        caller_codes: frozenset[str] | None,
+    ) -> _Admitted:
+        """The packet as the client's signature policy lets it in (see
+        `routing.signature_policy`); `SubmissionRefused` otherwise. The caller's codes are
+        checked before anything is signed for them."""
         try:
-            return self._context.verifier.verify(data, at=now)
+            verified = self._context.verifier.verify(data, at=now)
         except PacketRefusal as error:  # anything else escaping is a bug, answered as one
-            problems = [p.as_dict() for p in error.problems]
-            raise SubmissionRefused(error.code, error.message, problems) from error
+            if not admits_unverified(policy, error.code):
+                raise _refused(error) from error
+            try:
+                unsigned = read_unsigned(data)
+            except PacketRefusal as unreadable:
+                raise _refused(unreadable) from unreadable
+            _check_sender(unsigned.packet, caller_codes)
+            content = digest(unsigned.content).hex()
+            if policy is SignaturePolicy.ACCEPT_AUTHENTICATED:
+                return _Admitted(unsigned.packet, data, content, Signature.CLIENT_AUTHENTICATED)
+            return _Admitted(
+                unsigned.packet, data, content, Signature.NODE_SIGNED, to_sign=unsigned.stripped
+            )
+        _check_sender(verified.packet, caller_codes)
+        return _Admitted(
+            verified.packet, data, digest(verified.signed_content).hex(), Signature.VERIFIED
+        )
+
+    async def _node_signed(self, admitted: _Admitted, submitted: bytes, now: datetime) -> _Admitted:
+        """`node-signs`: the node signs the packet for its From code with the key it holds for
+        that agency, checks the result like any signed packet, and keeps the submitted bytes
+        (the evidence log names them by their SHA-256)."""
+        context = self._context
+        code = admitted.packet.sender_code
+        if context.agency_signer is None or admitted.to_sign is None:
+            raise SubmissionRefused(
+                "NODE_KEY_MISSING",
+                f"This client's packets are signed by the node, but the node holds no key for "
+                f"{code}: an operator imports one (axis keys import-agency-key {code} ...).",
+            )
+        try:
+            signed = await context.agency_signer.sign(admitted.to_sign, code)
+            verified = context.verifier.verify(signed, at=now)
+        except PacketRefusal as error:
+            raise SubmissionRefused(
+                error.code,
+                f"The node could not sign for {code}: {error.message}",
+                [p.as_dict() for p in error.problems],
+            ) from error
+        await context.payloads.put(submitted)  # kept: the evidence log names it
+        return _Admitted(
+            verified.packet, signed, digest(verified.signed_content).hex(), Signature.NODE_SIGNED
+        )
 
     async def _earlier(
         self, sender: str, document_id: str, content: str
@@ -341,6 +422,7 @@ class SubmissionService:
             tuple(RecipientOutcome.from_dict(o) for o in stored["recipients"]),
             duplicate=data["state"] == "accepted",
             findings=tuple(_problem_from_json(f) for f in stored["findings"]),
+            signature=Signature(stored.get("signature", Signature.VERIFIED.value)),
         )
 
     async def _plan(self, packet: Packet, now: datetime) -> _Plan:
@@ -511,7 +593,7 @@ class SubmissionService:
             body = PacketReference(ref.uri, ref.size)
         priority = packet.other_info.priority if isinstance(packet, DocumentPacket) else None
         hop = Hop(organ_id=result.sender_code, at=now, node_id=context.node_id)
-        accepted = f"accepted from {caller}, {len(data)} bytes"
+        accepted = f"accepted from {caller}, {len(data)} bytes, {_SIGNATURE_SAID[result.signature]}"
         findings = ""
         if result.findings:  # in each recipient's timeline too, where clerks read it
             findings = "findings: " + ", ".join(dict.fromkeys(str(f.code) for f in result.findings))
@@ -655,6 +737,28 @@ def _document_id(packet: Packet) -> str:
     if isinstance(packet, StatusPacket):
         return str(packet.response_for.document_id)
     return str(packet.document_id)
+
+
+_SIGNATURE_SAID = {
+    Signature.VERIFIED: "signature verified",
+    Signature.NODE_SIGNED: "unsigned as submitted, signed by the node for its From code "
+    "(the submitted bytes are kept)",
+    Signature.CLIENT_AUTHENTICATED: "unsigned, client-authenticated",
+}
+
+
+def _refused(error: PacketRefusal) -> SubmissionRefused:
+    return SubmissionRefused(error.code, error.message, [p.as_dict() for p in error.problems])
+
+
+def _check_sender(packet: Packet, caller_codes: frozenset[str] | None) -> None:
+    sender = packet.sender_code
+    if caller_codes is not None and sender not in caller_codes:
+        raise SubmissionRefused(
+            "SUBMIT_SENDER_NOT_ALLOWED",
+            f"This client may send as {', '.join(sorted(caller_codes)) or 'no code'}, "
+            f"not as {sender} (the packet's From).",
+        )
 
 
 def _problem_json(problem: Problem) -> dict[str, object]:

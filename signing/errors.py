@@ -59,6 +59,8 @@ class SignatureCode(StrEnum):
     """Signing a packet that already carries a Signature."""
     KEY_UNSUITABLE = "SIGNATURE_KEY_UNSUITABLE"
     """The key is not RSA or ECDSA P-256, or does not match the certificate."""
+    NODE_KEY_MISSING = "NODE_KEY_MISSING"
+    """The node signs for this client (`node-signs`) but holds no key for the From code."""
 
 
 class SignatureError(PacketRefusal):

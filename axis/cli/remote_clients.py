@@ -1,4 +1,5 @@
-"""`axis clients add|list|disable|rotate|bind-certificate|unbind-certificate|strict-parameters`:
+"""`axis clients add|list|disable|rotate|bind-certificate|unbind-certificate|strict-parameters|
+signature-policy`:
 who may call the node's API, managed over HTTP by an operator's profile.
 
 The first operator client cannot be made over HTTP (nobody holds a secret yet), so
@@ -215,6 +216,8 @@ def list_clients(profile: ProfileName = None, as_json: AsJson = False) -> None:
                              ("weak secret", c.weak_secret))
             if on
         )  # fmt: skip
+        if c.signature_policy != "require":
+            hmac = ", ".join(part for part in (hmac, c.signature_policy) if part)
         certificate = c.certificate_sha256[:16] + "..." if c.certificate_sha256 else ""
         table.add_row(
             c.client_id, c.name, ", ".join(c.roles), ", ".join(c.codes), hmac, certificate,
@@ -308,6 +311,25 @@ def strict_parameters(
         return
     state = "on" if client.strict_parameters else "off"
     typer.echo(f"client {client.client_id}: strict parameters {state}")
+
+
+@clients_app.command("signature-policy")
+def signature_policy(
+    client_id: Annotated[str, typer.Argument(help="The client's id.")],
+    policy: Annotated[str, typer.Argument(help="require, node-signs or accept-authenticated.")],
+    profile: ProfileName = None,
+    as_json: AsJson = False,
+) -> None:
+    """What the client's packets must carry as a signature (audited): `require` (their own
+    verified XML-DSig, the default), `node-signs` (the node signs its unsigned or legacy-signed
+    packets with the key it holds for the From code) or `accept-authenticated` (routed unsigned,
+    marked "unsigned, client-authenticated")."""
+    with node(profile) as axis:
+        client = axis.set_signature_policy(client_id, policy)
+    if as_json:
+        echo_json(client)
+        return
+    typer.echo(f"client {client.client_id}: signature policy {client.signature_policy}")
 
 
 def _file_fingerprint(path: Path) -> str:

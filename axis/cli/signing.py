@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from axis.cli import agency_keys
 from axis.cli.options import AsJson, parse_time
 from axis.cli.trust import node_trust_store
 from axis.settings import load_settings
@@ -25,7 +26,14 @@ from signing.signer import sign_packet
 from signing.trust_files import load_trust_directory
 from signing.verification import PacketVerifier, VerifiedPacket
 
-keys_app = typer.Typer(help="Keys and certificates for demos and tests.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Keys and certificates: development PKIs, and the keys the node signs with for "
+    "agencies (node-signs).",
+    no_args_is_help=True,
+)
+keys_app.command("import-agency-key")(agency_keys.import_agency_key)
+keys_app.command("agency-keys")(agency_keys.agency_keys)
+keys_app.command("remove-agency-key")(agency_keys.remove_agency_key)
 
 
 def sign(

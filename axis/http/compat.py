@@ -312,8 +312,9 @@ async def send_edoc(call: Call) -> Fields:
         await check_to(to, file)
     try:
         result = await call.context.node.submission.submit(
-            file, caller_codes=call.principal.codes, caller=call.principal.client_id
-        )
+            file, caller_codes=call.principal.codes, caller=call.principal.client_id,
+            policy=call.principal.signature_policy,
+        )  # fmt: skip
     except SubmissionRefused as error:
         status = "403" if error.forbidden else "400"
         raise refused(status, error.code, error.message) from None

@@ -54,6 +54,11 @@ class SubmitReply(BaseModel):
     document_id: str
     duplicate: bool = Field(description="The same packet was accepted before; this is that answer.")
     recipients: list[RecipientOutcomeModel]
+    signature: Literal["verified", "node-signed", "client-authenticated"] = Field(
+        description="How the packet's origin is vouched for: its own verified signature, a "
+        "signature the node made for the client (node-signs), or none: unsigned, "
+        "client-authenticated."
+    )
     findings: list[FindingModel] = Field(
         description="What the node accepted but reports (the acceptance policy in the README): "
         "the sender should fix these in its next packets."
@@ -180,8 +185,9 @@ async def send_packet(request: Request, principal: Agency, context: Context) -> 
         raise ApiError(400, "PACKET_EMPTY", "The body is empty: send the signed edXML packet.")
     try:
         result = await context.node.submission.submit(
-            data, caller_codes=principal.codes, caller=principal.client_id
-        )
+            data, caller_codes=principal.codes, caller=principal.client_id,
+            policy=principal.signature_policy,
+        )  # fmt: skip
     except SubmissionRefused as refused:
         status = 403 if refused.forbidden else 422
         raise ApiError(status, refused.code, refused.message, problems=refused.problems) from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -116,6 +116,12 @@ class ClientModel(BaseModel):
         default=False,
         description="Its secret was imported under the weak-secret override: SDK requests only.",
     )
+    signature_policy: Literal["require", "node-signs", "accept-authenticated"] = Field(
+        default="require",
+        description="What its packets must carry as a signature: their own verified XML-DSig "
+        "(require), a signature the node makes for them (node-signs), or none "
+        "(accept-authenticated: routed on the client's credentials, marked as such).",
+    )
 
 
 class NewClient(BaseModel):
@@ -156,6 +162,10 @@ class CertificateBinding(BaseModel):
 
 class StrictParameters(BaseModel):
     strict: bool
+
+
+class SignaturePolicyChoice(BaseModel):
+    policy: Literal["require", "node-signs", "accept-authenticated"]
 
 
 class AuditModel(BaseModel):
@@ -447,6 +457,30 @@ async def strict_parameters(
         request, principal, context, client_id, "clients.strict_parameters",
         lambda session: context.clients.set_strict_parameters(session, client_id, asked.strict),
         lambda _: {"strict": asked.strict},
+    )  # fmt: skip
+
+
+@router.put(
+    "/clients/{client_id}/signature-policy",
+    response_model=ClientModel,
+    summary="Set what a client's packets must carry as a signature",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def signature_policy(
+    request: Request,
+    principal: Operator,
+    context: Context,
+    client_id: CodePath,
+    asked: SignaturePolicyChoice,
+) -> ClientModel:
+    """`require` (the default), `node-signs` (the node signs the client's unsigned or
+    legacy-signed packets with the key it holds for the From code) or `accept-authenticated`
+    (they are routed unsigned, marked "unsigned, client-authenticated"). A failing XML-DSig
+    signature is refused under every policy."""
+    return await _client_changed(
+        request, principal, context, client_id, "clients.signature_policy",
+        lambda session: context.clients.set_signature_policy(session, client_id, asked.policy),
+        lambda _: {"policy": asked.policy},
     )  # fmt: skip
 
 

@@ -1,0 +1,119 @@
+"""`axis keys import-agency-key | agency-keys | remove-agency-key`: the keys the node holds to
+sign for agencies whose DMS does not sign (`node-signs`). Run on the node's machine: the key is
+sealed under the node's secret key and written straight into its database, audited."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from axis import audit
+from axis.agency_keys import AgencyKeyError, AgencyKeyStore, describe_key
+from axis.cli.options import Actor, default_actor
+from axis.db import session_factory
+from axis.migrations.runner import require_current
+from axis.node_secret import load_or_create
+from axis.settings import load_settings
+from axis.trust_repository import TrustRepository
+from axis.wiring import database
+from signing.certificates import fingerprint, load_certificate, load_private_key
+from signing.errors import TrustError
+
+
+def import_agency_key(
+    code: Annotated[str, typer.Argument(help="The agency's organization code.")],
+    key: Annotated[Path, typer.Option("--key", help="Its private key (PEM).")],
+    cert: Annotated[Path, typer.Option("--cert", help="The key's certificate (PEM).")],
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust/--no-trust",
+            help="Also authorize the certificate for CODE in the trust store (audited), so "
+            "what the node signs verifies; off when the operator does that with axis trust.",
+        ),
+    ] = True,
+    actor: Actor = "",
+) -> None:
+    """Keep an agency's signing key (sealed under the node's secret key) for `node-signs`
+    clients of that code. A key imported again replaces the earlier one."""
+    settings = load_settings()
+    who = actor or default_actor()
+    try:
+        private_key, certificate = load_private_key(key), load_certificate(cert)
+    except TrustError as error:
+        typer.echo(f"{error.code}: {error.message}", err=True)
+        raise typer.Exit(1) from error
+
+    async def work() -> str:
+        async with database(settings) as engine:
+            await require_current(engine, "importing an agency key")
+            store = AgencyKeyStore(load_or_create(settings.secret_key_path))
+            now = datetime.now(UTC)
+            async with session_factory(engine).begin() as session:
+                held = await store.put(session, code, private_key, certificate, at=now)
+                if trust:
+                    await TrustRepository().authorize(session, code, certificate, actor=who, at=now)
+                detail = {"fingerprint": fingerprint(certificate), "trusted": trust}
+                await audit.append(
+                    session,
+                    audit.AuditEntry(
+                        actor=who, action="keys.import_agency_key", target=code, detail=detail
+                    ),
+                )
+            return describe_key(held)
+
+    try:
+        described = asyncio.run(work())
+    except (AgencyKeyError, TrustError) as error:
+        typer.echo(f"{error.code}: {error.message}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"the node signs for {described}")
+
+
+def agency_keys() -> None:
+    """The agencies the node holds a signing key for (never the keys)."""
+    settings = load_settings()
+
+    async def work() -> list[str]:
+        async with database(settings) as engine:
+            await require_current(engine, "listing agency keys")
+            store = AgencyKeyStore(load_or_create(settings.secret_key_path))
+            async with session_factory(engine)() as session:
+                return [describe_key(k) for k in await store.list(session)]
+
+    held = asyncio.run(work())
+    for line in held:
+        typer.echo(line)
+    typer.echo(f"{len(held)} agency key(s)")
+
+
+def remove_agency_key(
+    code: Annotated[str, typer.Argument(help="The agency's organization code.")],
+    actor: Actor = "",
+) -> None:
+    """Forget the key held for CODE (its node-signs clients' packets are then refused with
+    NODE_KEY_MISSING)."""
+    settings = load_settings()
+    who = actor or default_actor()
+
+    async def work() -> bool:
+        async with database(settings) as engine:
+            await require_current(engine, "removing an agency key")
+            store = AgencyKeyStore(load_or_create(settings.secret_key_path))
+            async with session_factory(engine).begin() as session:
+                removed = await store.remove(session, code)
+                if removed:
+                    entry = audit.AuditEntry(
+                        actor=who, action="keys.remove_agency_key", target=code, detail={}
+                    )
+                    await audit.append(session, entry)
+                return removed
+
+    if not asyncio.run(work()):
+        typer.echo(f"AGENCY_KEY_NOT_FOUND: the node holds no key for {code}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"the node no longer signs for {code}")
