@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
 from cryptography import x509
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
@@ -23,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from axis.db import metadata
 from axis.node_secret import load_or_create
 from axis.settings import Settings
-from signing.certificates import PrivateKey, describe, pem
+from envelopes.errors import PacketRefusal
+from signing.certificates import PrivateKey, describe, load_certificate, load_private_key, pem
 from signing.errors import SignatureCode, SignatureError
 from signing.signer import sign_packet, signature_method_for
 
@@ -35,6 +37,8 @@ agency_keys = Table(
     Column("sealed_key", Text, nullable=False),
     Column("imported_at", DateTime(timezone=True), nullable=False),
 )
+
+log = structlog.get_logger(__name__)
 
 CACHE_SECONDS = 30.0
 """How long a signer keeps a key it read before reading it again (another process may have
@@ -157,6 +161,32 @@ class NodeAgencySigner:
         if held is not None:  # a key imported a moment ago is used at once
             self._cache[code] = (time.monotonic(), held)
         return held
+
+
+class NodeNoticeSigner:
+    """Signs the node's 02 notices with its own key (`routing.notices.NoticeSigner`). A notice
+    must reach its sender whatever happens: one that cannot be signed goes unsigned, logged."""
+
+    def __init__(self, key: PrivateKey, certificate: x509.Certificate) -> None:
+        signature_method_for(key, certificate)  # refuse an unsuitable key at start-up
+        self._key = key
+        self._certificate = certificate
+
+    def sign(self, data: bytes) -> bytes:
+        try:
+            return sign_packet(data, self._key, self._certificate)
+        except PacketRefusal as error:
+            log.error("a 02 notice goes unsigned", code=str(error.code))
+            return data
+
+
+def notice_signer(settings: Settings) -> NodeNoticeSigner | None:
+    """The node's notice signer, from AXIS_NOTICE_KEY_FILE and AXIS_NOTICE_CERT_FILE."""
+    if settings.notice_key_file is None or settings.notice_cert_file is None:
+        return None
+    return NodeNoticeSigner(
+        load_private_key(settings.notice_key_file), load_certificate(settings.notice_cert_file)
+    )
 
 
 def describe_key(key: AgencyKey) -> str:

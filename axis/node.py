@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis.agency_keys import node_signer
+from axis.agency_keys import node_signer, notice_signer
 from axis.bus_binding import ensure_bound
 from axis.db import database_unavailable, session_factory, unavailable_reason
 from axis.migrations.runner import require_current
@@ -151,6 +151,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
         await verifier.refresh()
         routes = RegistryRoutes(registry, clock=clock)
         payloads = PayloadStore(sessions)
+        notices = notice_signer(settings)
         sender = TransactionalSender(
             make_producer(
                 settings.kafka_bootstrap,
@@ -178,6 +179,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                         node_id=settings.node_id,
                         clock=clock,
                         agency_signer=node_signer(settings, sessions),
+                        notices=notices,
                     )
                 ),
                 mailbox=Mailbox(sessions, payloads, sender, layout, settings.node_id, clock=clock),
@@ -190,6 +192,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                     policy=retry_policy(settings),
                     pusher=pusher,
                     clock=clock,
+                    notices=notices,
                 ),
             )
         finally:

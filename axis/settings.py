@@ -127,6 +127,15 @@ class Settings(BaseSettings):
     tls_key_file: Path | None = Field(
         default=None, description="PEM private key of tls_cert_file (unencrypted)."
     )
+    notice_key_file: Path | None = Field(
+        default=None,
+        description="PEM private key (unencrypted, mode 0600) the node signs its 02 notices "
+        "with; with notice_cert_file, whose certificate the trust store authorizes as "
+        "axis-notices (axis trust add axis-notices CERT). Unset: notices go unsigned.",
+    )
+    notice_cert_file: Path | None = Field(
+        default=None, description="PEM certificate of notice_key_file."
+    )
     tls_client_ca_file: Path | None = Field(
         default=None,
         description="PEM certificate(s) of the authorities whose client certificates the node "
@@ -348,6 +357,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "AXIS_REGISTRY_KEY and AXIS_REGISTRY_CERT go together: set both (the authority "
                 "signs snapshots) or neither"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _notice_key_with_its_certificate(self) -> Settings:
+        if (self.notice_key_file is None) != (self.notice_cert_file is None):
+            raise ValueError(
+                "AXIS_NOTICE_KEY_FILE and AXIS_NOTICE_CERT_FILE go together: set both (the node "
+                "signs its 02 notices) or neither"
             )
         return self
 

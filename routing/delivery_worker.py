@@ -52,7 +52,7 @@ from routing.destinations import (
 )
 from routing.headers import History, Origin
 from routing.inbox import Arrival, Inbox
-from routing.notices import Rejection, notice_id, rejection_packet
+from routing.notices import NoticeSigner, Rejection, notice_id, rejection_packet
 from routing.payloads import PayloadRef, PayloadStore
 from routing.push import Pusher, PushRequest
 from routing.retry import Failure, FailureClass, GiveUp, RetryPolicy
@@ -80,6 +80,8 @@ class DeliveryContext:
     inbox: Inbox = field(default_factory=Inbox)
     pauses: Pauses = field(default_factory=Pauses)
     clock: Clock = utc_now
+    notices: NoticeSigner | None = None
+    """Signs the 02 notices the node writes (None: they go unsigned)."""
 
 
 class DeliveryWorker:
@@ -342,7 +344,8 @@ class DeliveryWorker:
                     reason=reason,
                     at=now,
                     node_id=context.node_id,
-                )
+                ),
+                context.notices,
             )
         except ValueError:
             log.exception("no 02 notice: the record's DocumentId cannot be written")

@@ -58,7 +58,7 @@ from routing.bus import Outgoing
 from routing.business import targets
 from routing.clock import Clock, utc_now
 from routing.lifecycle import Phase
-from routing.notices import Rejection, notice_id, rejection_packet
+from routing.notices import NoticeSigner, Rejection, notice_id, rejection_packet
 from routing.payloads import PayloadStore
 from routing.schema import UtcDateTime, insert_once, metadata
 from routing.sender import TransactionalSender
@@ -251,6 +251,8 @@ class SubmissionContext:
     inline_limit: int = INLINE_LIMIT
     agency_signer: AgencySigner | None = None
     """Signs for agencies under `node-signs` (None: this node holds no agency keys)."""
+    notices: NoticeSigner | None = None
+    """Signs the 02 notices the node writes (None: they go unsigned)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -670,7 +672,8 @@ class SubmissionService:
                 reason=reason,
                 at=now,
                 node_id=context.node_id,
-            )
+            ),
+            context.notices,
         )
         record = DeliveryRecord(
             message_id=notice_id(result.message_id, outcome.addressed),

@@ -32,6 +32,10 @@ from signing.certificates import (
 )
 from signing.errors import SignatureCode, SignatureError
 
+NOTICE_SIGNER = "axis-notices"
+"""The code an axis node's own certificate is authorized for: it may sign the 02 notices the
+node writes From a recipient that could not be reached, and nothing else."""
+
 
 @dataclass(frozen=True, slots=True)
 class Authorization:
@@ -144,9 +148,12 @@ class TrustStore:
     def revocation(self, serial: str) -> Revocation | None:
         return self._revoked.get(serial)
 
-    def signer(self, certificate: x509.Certificate, code: str, *, at: datetime) -> Signer:
+    def signer(
+        self, certificate: x509.Certificate, code: str, *, at: datetime, notice: bool = False
+    ) -> Signer:
         """The signer of a packet From `code`, signed with `certificate` at `at`; raises
-        `SignatureError` with the reason the store does not vouch for it."""
+        `SignatureError` with the reason the store does not vouch for it. A `notice` (a 02 the
+        node writes) may also be signed by a certificate authorized as `NOTICE_SIGNER`."""
         if at.tzinfo is None:
             raise ValueError("the signing time must be time-zone aware")
         granted = self._by_fingerprint.get(fingerprint(certificate))
@@ -181,6 +188,8 @@ class TrustStore:
             at,
         )
         for_code = [a for a in granted if a.code == code]
+        if not for_code and notice:
+            for_code = [a for a in granted if a.code == NOTICE_SIGNER]
         if not for_code:
             codes = ", ".join(sorted({a.code for a in granted}))
             raise SignatureError(

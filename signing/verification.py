@@ -19,7 +19,8 @@ from lxml import etree
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
 from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 
-from envelopes.model import Packet
+from envelopes.codes import StatusCode
+from envelopes.model import Packet, StatusPacket
 from envelopes.parsing import DEFAULT_LIMITS, Limits, parse_packet
 from envelopes.safe_parsing import parse_tree, safe_parser
 from signing.algorithms import AlgorithmPolicy
@@ -75,7 +76,8 @@ class PacketVerifier:
         shape = inspect(parse_tree(data, self.limits), self.policy)
         signed_content = self.check_cryptography(data, shape)
         packet = parse_packet(signed_content, self.limits)
-        signer = self.trust.signer(shape.certificate, packet.sender_code, at=at)
+        notice = isinstance(packet, StatusPacket) and packet.status_code is StatusCode.REJECTED
+        signer = self.trust.signer(shape.certificate, packet.sender_code, at=at, notice=notice)
         return VerifiedPacket(packet, signer, signed_content, shape.signature_method.value)
 
     def check_cryptography(self, data: bytes, shape: SignatureShape) -> bytes:

@@ -19,6 +19,7 @@ from axis.node_secret import NodeSecretError, load_or_create
 from axis.settings import Settings, load_settings
 from routing.node import WorkerRole
 from routing.topics import TopicSetupError
+from signing.errors import SignatureError, TrustError
 
 worker_app = typer.Typer(
     help="Run one kind of worker (start more processes for more throughput).",
@@ -38,6 +39,9 @@ def _run(roles: list[WorkerRole], *, sync_registry: bool, http: bool = False) ->
         raise typer.Exit(1) from error
     except (BindingError, TlsError) as error:
         typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    except (TrustError, SignatureError) as error:  # the notice key or its certificate
+        typer.echo(f"NOTICE_KEY_UNUSABLE: {error.code}: {error.message}", err=True)
         raise typer.Exit(1) from error
     except (NotMigrated, TopicSetupError) as error:
         code = "DATABASE_NOT_MIGRATED" if isinstance(error, NotMigrated) else "TOPIC_SETUP"

@@ -23,7 +23,13 @@ from routing.lifecycle import Phase
 from routing.notices import notice_id
 from routing.submission import RouteOutcome, SubmissionRefused, SubmissionResult
 from routing.tracking import TimelineEntry
-from signing.certificates import load_certificate, serial_hex
+from signing.certificates import load_certificate, load_private_key, serial_hex
+from signing.dev_pki import write_dev_pki
+from signing.errors import SignatureError
+from signing.signer import sign_packet
+from signing.trust import NOTICE_SIGNER
+from signing.trust_files import load_trust_directory
+from signing.verification import PacketVerifier
 from tests.support.bus import EndpointServer, ScriptedEndpoint
 from tests.support.packets import document, status
 from tests.support.running_node import (
@@ -288,3 +294,45 @@ async def test_statuses_move_the_delivery_forward_only_and_all_stay_in_the_timel
 
     await running.until(all_delivered, "the five status packets in G22's inbox")
     assert len(await running.inbox(G22, RecordKind.STATUS)) == len(answers)
+
+
+async def test_the_nodes_02_notices_are_in_vietnamese_and_signed_with_its_own_key(
+    pg_engine: AsyncEngine,
+    postgres_url: str,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    tmp_path: Path,
+    endpoint: ScriptedEndpoint,
+) -> None:
+    pki = tmp_path / "pki"
+    write_dev_pki(pki, [NOTICE_SIGNER])  # the node's own certificate, from the same CA
+    async with running_node(
+        pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=endpoint.url,
+        notice_key_file=pki / f"{NOTICE_SIGNER}.key",
+        notice_cert_file=pki / f"{NOTICE_SIGNER}.pem",
+    ) as running:  # fmt: skip
+        _, result = await running.send(G22, document(G22, [H41, H99], 70))
+
+        async def noticed() -> bool:
+            return len(await running.inbox(G22, RecordKind.STATUS)) == 1
+
+        await running.until(noticed, "the 02 notice in G22's inbox")
+        (item,) = await running.inbox(G22, RecordKind.STATUS)
+        data = (await running.node.mailbox.fetch([G22], item.message_id)).data
+    verified = PacketVerifier(load_trust_directory(pki)).verify(data, at=datetime.now(UTC))
+    assert verified.signer.code == H99  # From the recipient, vouched for as a notice
+    notice = verified.packet
+    assert isinstance(notice, StatusPacket) and notice.status_code is StatusCode.REJECTED
+    assert notice.description.startswith(f"Trục liên thông không chuyển được văn bản đến {H99}")
+    assert "Mã lỗi: REGISTRY_UNKNOWN_CODE." in notice.description
+    assert str(notice.response_for.document_id) == result.document_id
+    # The node's certificate signs notices only: a document it signed for H99 is refused.
+    forged = sign_packet(
+        document(H99, [G22], 71),
+        load_private_key(pki / f"{NOTICE_SIGNER}.key"),
+        load_certificate(pki / f"{NOTICE_SIGNER}.pem"),
+    )
+    with pytest.raises(SignatureError) as refused:
+        PacketVerifier(load_trust_directory(pki)).verify(forged, at=datetime.now(UTC))
+    assert refused.value.code == "SIGNATURE_NOT_AUTHORIZED"
