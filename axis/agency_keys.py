@@ -3,7 +3,8 @@
 
 Each agency code has at most one key and its certificate. The private key is kept sealed
 (Fernet: AES-128-CBC + HMAC-SHA256) under the node's secret key (`axis.node_secret`), never in
-clear; the certificate must be one the trust store authorizes for that code, so what the node
+clear, or stays in a PKCS#11 token (`axis.pkcs11_keys`), the row naming it by label; the
+certificate must be one the trust store authorizes for that code, so what the node
 signs verifies like what the agency would have signed. Importing a key is an operator's act on
 the node's machine (`axis keys import-agency-key`), audited.
 """
@@ -18,11 +19,13 @@ import structlog
 from cryptography import x509
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Column, DateTime, String, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from axis.db import metadata
 from axis.node_secret import load_or_create
+from axis.pkcs11_keys import Token
 from axis.settings import Settings
 from envelopes.errors import PacketRefusal
 from signing.certificates import PrivateKey, describe, load_certificate, load_private_key, pem
@@ -34,7 +37,8 @@ agency_keys = Table(
     metadata,
     Column("code", String(64), primary_key=True),
     Column("certificate", Text, nullable=False),
-    Column("sealed_key", Text, nullable=False),
+    Column("sealed_key", Text, nullable=True),
+    Column("pkcs11_label", String(200), nullable=True),
     Column("imported_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -59,13 +63,16 @@ class AgencyKey:
     code: str
     certificate: x509.Certificate
     imported_at: datetime
+    pkcs11_label: str | None = None
+    """The key's label in the PKCS#11 token, when it is there rather than sealed here."""
 
 
 class AgencyKeyStore:
     """The agency_keys table, read and written inside the caller's session."""
 
-    def __init__(self, node_key: bytes) -> None:
+    def __init__(self, node_key: bytes, token: Token | None = None) -> None:
         self._fernet = Fernet(node_key)
+        self._token = token
 
     async def put(
         self,
@@ -88,15 +95,52 @@ class AgencyKeyStore:
                 serialization.NoEncryption(),
             )
         ).decode("ascii")
+        return await self._keep(session, code, certificate, sealed, None, at)
+
+    async def put_token_key(
+        self,
+        session: AsyncSession,
+        code: str,
+        label: str,
+        certificate: x509.Certificate,
+        *,
+        at: datetime | None = None,
+    ) -> AgencyKey:
+        """Name the PKCS#11 token's key `label` (whose certificate is `certificate`) as the one
+        to sign for `code`, checking that the token holds it."""
+        if self._token is None:
+            raise AgencyKeyError(
+                "PKCS11_NOT_CONFIGURED",
+                "no PKCS#11 token is configured: set AXIS_PKCS11_MODULE, AXIS_PKCS11_TOKEN and "
+                "AXIS_PKCS11_PIN_FILE",
+            )
+        public = certificate.public_key()
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise AgencyKeyError("AGENCY_KEY_UNSUITABLE", "token keys must be RSA")
+        try:
+            self._token.key(label, public)
+        except SignatureError as error:
+            raise AgencyKeyError(error.code, error.message) from None
+        return await self._keep(session, code, certificate, None, label, at)
+
+    async def _keep(
+        self,
+        session: AsyncSession,
+        code: str,
+        certificate: x509.Certificate,
+        sealed: str | None,
+        label: str | None,
+        at: datetime | None,
+    ) -> AgencyKey:
         now = at or datetime.now(UTC)
         await session.execute(agency_keys.delete().where(agency_keys.c.code == code))
         await session.execute(
             agency_keys.insert().values(
                 code=code, certificate=pem(certificate).decode("ascii"), sealed_key=sealed,
-                imported_at=now,
+                pkcs11_label=label, imported_at=now,
             )
         )  # fmt: skip
-        return AgencyKey(code, certificate, now)
+        return AgencyKey(code, certificate, now, label)
 
     async def list(self, session: AsyncSession) -> list[AgencyKey]:
         rows = await session.execute(select(agency_keys).order_by(agency_keys.c.code))
@@ -105,6 +149,7 @@ class AgencyKeyStore:
                 row.code,
                 x509.load_pem_x509_certificate(row.certificate.encode("ascii")),
                 row.imported_at,
+                row.pkcs11_label,
             )
             for row in rows
         ]
@@ -121,6 +166,12 @@ class AgencyKeyStore:
         row = (await session.execute(select(agency_keys).where(agency_keys.c.code == code))).first()
         if row is None:
             return None
+        certificate = x509.load_pem_x509_certificate(row.certificate.encode("ascii"))
+        if row.pkcs11_label is not None:
+            public = certificate.public_key()
+            if self._token is None or not isinstance(public, rsa.RSAPublicKey):
+                return None
+            return self._token.key(row.pkcs11_label, public), certificate
         try:
             pem_key = self._fernet.decrypt(row.sealed_key.encode("ascii"))
         except InvalidToken:
@@ -128,7 +179,7 @@ class AgencyKeyStore:
         key = serialization.load_pem_private_key(pem_key, password=None)
         if not isinstance(key, PrivateKey):
             return None
-        return key, x509.load_pem_x509_certificate(row.certificate.encode("ascii"))
+        return key, certificate
 
 
 class NodeAgencySigner:
@@ -190,9 +241,28 @@ def notice_signer(settings: Settings) -> NodeNoticeSigner | None:
 
 
 def describe_key(key: AgencyKey) -> str:
-    return f"{key.code}: {describe(key.certificate)}, imported {key.imported_at:%Y-%m-%d %H:%M}"
+    where = f"in the PKCS#11 token as {key.pkcs11_label!r}" if key.pkcs11_label else "sealed"
+    return (
+        f"{key.code}: {describe(key.certificate)}, {where}, "
+        f"imported {key.imported_at:%Y-%m-%d %H:%M}"
+    )
+
+
+def key_store(settings: Settings) -> AgencyKeyStore:
+    """The agency key store of a node: its secret key (created on first use) and its PKCS#11
+    token when one is configured (opened and logged in now: a wrong PIN stops the start)."""
+    return AgencyKeyStore(load_or_create(settings.secret_key_path), token(settings))
+
+
+def token(settings: Settings) -> Token | None:
+    if settings.pkcs11_module is None:
+        return None
+    assert settings.pkcs11_token is not None and settings.pkcs11_pin_file is not None
+    return Token.from_pin_file(
+        settings.pkcs11_module, settings.pkcs11_token, settings.pkcs11_pin_file
+    )
 
 
 def node_signer(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> NodeAgencySigner:
-    """The signer a node uses, with its secret key (created on first use)."""
-    return NodeAgencySigner(sessions, AgencyKeyStore(load_or_create(settings.secret_key_path)))
+    """The signer a node uses."""
+    return NodeAgencySigner(sessions, key_store(settings))

@@ -136,6 +136,15 @@ class Settings(BaseSettings):
     notice_cert_file: Path | None = Field(
         default=None, description="PEM certificate of notice_key_file."
     )
+    pkcs11_module: Path | None = Field(
+        default=None,
+        description="PKCS#11 library of the token holding agency keys (e.g. "
+        "/usr/lib/softhsm/libsofthsm2.so); with pkcs11_token and pkcs11_pin_file.",
+    )
+    pkcs11_token: str | None = Field(default=None, description="The token's label.")
+    pkcs11_pin_file: Path | None = Field(
+        default=None, description="A file (mode 0600) holding the token's user PIN."
+    )
     tls_client_ca_file: Path | None = Field(
         default=None,
         description="PEM certificate(s) of the authorities whose client certificates the node "
@@ -357,6 +366,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "AXIS_REGISTRY_KEY and AXIS_REGISTRY_CERT go together: set both (the authority "
                 "signs snapshots) or neither"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _pkcs11_settings_together(self) -> Settings:
+        given = [self.pkcs11_module, self.pkcs11_token, self.pkcs11_pin_file]
+        if any(v is not None for v in given) and not all(v is not None for v in given):
+            raise ValueError(
+                "AXIS_PKCS11_MODULE, AXIS_PKCS11_TOKEN and AXIS_PKCS11_PIN_FILE go together: set "
+                "all three (agency keys in a PKCS#11 token) or none"
             )
         return self
 

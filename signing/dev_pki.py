@@ -95,8 +95,27 @@ def issue(
     serial: int | None = None,
 ) -> Issued:
     """A signing certificate for `code`, issued by `authority` (the code is the subject's UID)."""
-    check_code(code)
     key = new_key(key_type)
+    certificate = certify(
+        authority, code, key.public_key(), name=name, not_before=not_before,
+        not_after=not_after, serial=serial,
+    )  # fmt: skip
+    return Issued(key, certificate)
+
+
+def certify(
+    authority: Issued,
+    code: str,
+    public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey,
+    *,
+    name: str | None = None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+    serial: int | None = None,
+) -> x509.Certificate:
+    """A signing certificate for `code` and a key made elsewhere (a hardware token's, whose
+    private half never leaves it), issued by `authority`."""
+    check_code(code)
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
@@ -106,11 +125,11 @@ def issue(
         ]
     )
     start, end = _window(not_before, not_after, timedelta(days=730))
-    certificate = (
+    return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(authority.certificate.subject)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(end)
@@ -119,7 +138,7 @@ def issue(
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(
                 authority.certificate.public_key()  # type: ignore[arg-type]
@@ -128,7 +147,6 @@ def issue(
         )
         .sign(authority.key, hashes.SHA256())
     )
-    return Issued(key, certificate)
 
 
 def write_dev_pki(

@@ -12,11 +12,12 @@ from typing import Annotated
 import typer
 
 from axis import audit
-from axis.agency_keys import AgencyKeyError, AgencyKeyStore, describe_key
+from axis.agency_keys import AgencyKeyError, AgencyKeyStore, describe_key, key_store
 from axis.cli.options import Actor, default_actor
 from axis.db import session_factory
 from axis.migrations.runner import require_current
 from axis.node_secret import load_or_create
+from axis.pkcs11_keys import TokenError
 from axis.settings import load_settings
 from axis.trust_repository import TrustRepository
 from axis.wiring import database
@@ -26,8 +27,18 @@ from signing.errors import TrustError
 
 def import_agency_key(
     code: Annotated[str, typer.Argument(help="The agency's organization code.")],
-    key: Annotated[Path, typer.Option("--key", help="Its private key (PEM).")],
     cert: Annotated[Path, typer.Option("--cert", help="The key's certificate (PEM).")],
+    key: Annotated[
+        Path | None, typer.Option("--key", help="Its private key (PEM): sealed and kept.")
+    ] = None,
+    pkcs11_label: Annotated[
+        str | None,
+        typer.Option(
+            "--pkcs11-label",
+            help="Or: the label of its RSA key in the PKCS#11 token (AXIS_PKCS11_*), which "
+            "never leaves the token.",
+        ),
+    ] = None,
     trust: Annotated[
         bool,
         typer.Option(
@@ -38,12 +49,17 @@ def import_agency_key(
     ] = True,
     actor: Actor = "",
 ) -> None:
-    """Keep an agency's signing key (sealed under the node's secret key) for `node-signs`
-    clients of that code. A key imported again replaces the earlier one."""
+    """Keep an agency's signing key (sealed under the node's secret key, or named in the
+    PKCS#11 token) for `node-signs` clients of that code. A key imported again replaces the
+    earlier one."""
     settings = load_settings()
     who = actor or default_actor()
+    if (key is None) == (pkcs11_label is None):
+        typer.echo("AGENCY_KEY_SOURCE: give --key or --pkcs11-label, one of them", err=True)
+        raise typer.Exit(2)
     try:
-        private_key, certificate = load_private_key(key), load_certificate(cert)
+        certificate = load_certificate(cert)
+        private_key = load_private_key(key) if key is not None else None
     except TrustError as error:
         typer.echo(f"{error.code}: {error.message}", err=True)
         raise typer.Exit(1) from error
@@ -51,13 +67,23 @@ def import_agency_key(
     async def work() -> str:
         async with database(settings) as engine:
             await require_current(engine, "importing an agency key")
-            store = AgencyKeyStore(load_or_create(settings.secret_key_path))
+            store = key_store(settings)
             now = datetime.now(UTC)
             async with session_factory(engine).begin() as session:
-                held = await store.put(session, code, private_key, certificate, at=now)
+                if private_key is not None:
+                    held = await store.put(session, code, private_key, certificate, at=now)
+                else:
+                    assert pkcs11_label is not None
+                    held = await store.put_token_key(
+                        session, code, pkcs11_label, certificate, at=now
+                    )
                 if trust:
                     await TrustRepository().authorize(session, code, certificate, actor=who, at=now)
-                detail = {"fingerprint": fingerprint(certificate), "trusted": trust}
+                detail = {
+                    "fingerprint": fingerprint(certificate),
+                    "trusted": trust,
+                    "pkcs11_label": pkcs11_label,
+                }
                 await audit.append(
                     session,
                     audit.AuditEntry(
@@ -68,7 +94,7 @@ def import_agency_key(
 
     try:
         described = asyncio.run(work())
-    except (AgencyKeyError, TrustError) as error:
+    except (AgencyKeyError, TrustError, TokenError) as error:
         typer.echo(f"{error.code}: {error.message}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"the node signs for {described}")

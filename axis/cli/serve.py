@@ -16,6 +16,7 @@ from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated
 from axis.node import open_node
 from axis.node_secret import NodeSecretError, load_or_create
+from axis.pkcs11_keys import TokenError
 from axis.settings import Settings, load_settings
 from routing.node import WorkerRole
 from routing.topics import TopicSetupError
@@ -42,6 +43,9 @@ def _run(roles: list[WorkerRole], *, sync_registry: bool, http: bool = False) ->
         raise typer.Exit(1) from error
     except (TrustError, SignatureError) as error:  # the notice key or its certificate
         typer.echo(f"NOTICE_KEY_UNUSABLE: {error.code}: {error.message}", err=True)
+        raise typer.Exit(1) from error
+    except TokenError as error:
+        typer.echo(f"{error.code}: {error.message}", err=True)
         raise typer.Exit(1) from error
     except (NotMigrated, TopicSetupError) as error:
         code = "DATABASE_NOT_MIGRATED" if isinstance(error, NotMigrated) else "TOPIC_SETUP"

@@ -30,7 +30,8 @@ def upgrade() -> None:
         "agency_keys",
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("certificate", sa.Text(), nullable=False),
-        sa.Column("sealed_key", sa.Text(), nullable=False),
+        sa.Column("sealed_key", sa.Text(), nullable=True),
+        sa.Column("pkcs11_label", sa.String(length=200), nullable=True),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_agency_keys")),
     )
