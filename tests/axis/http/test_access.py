@@ -127,6 +127,10 @@ def wrong_clients(
             Attempt(c, "/v1/clients/h41/strict-parameters", 403, body={"strict": True})
             for c in OPERATOR_ONLY
         ],
+        ("put", "/v1/clients/{client_id}/signature-policy"): [
+            Attempt(c, "/v1/clients/h41/signature-policy", 403, body={"policy": "node-signs"})
+            for c in OPERATOR_ONLY
+        ],
         ("get", "/v1/audit"): [Attempt(c, "/v1/audit", 403) for c in OPERATOR_ONLY],
         ("get", "/metrics"): [Attempt(c, "/metrics", 403) for c in OPERATOR_ONLY],
     }
