@@ -67,8 +67,9 @@ _PARSER_OPTIONS: dict[str, bool] = {
 class Limits:
     """Bounds that a packet must respect before its content is looked at."""
 
-    max_bytes: int = 64 * 1024 * 1024
-    """Total packet size; checked before parsing."""
+    max_bytes: int = 96 * 1024 * 1024
+    """Total packet size; checked before parsing. Base64 makes an attachment a third larger:
+    96 MiB carries a 50 MiB attachment (a 70 MB packet) with room to spare."""
     max_depth: int = 64
     """Element nesting depth (a real packet nests about 8 deep)."""
     max_elements: int = 100_000

@@ -10,6 +10,8 @@ as they are.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.parsers import expat
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -23,7 +25,7 @@ from envelopes.errors import EnvelopeError, Problem
 from envelopes.namespaces import XMLDSIG_NS
 from envelopes.parsing import DEFAULT_LIMITS, Limits, parse_packet
 from envelopes.problem_codes import ProblemCode
-from envelopes.safe_parsing import build_tree
+from envelopes.safe_parsing import build_tree, safe_parser
 from signing.algorithms import EXCLUSIVE_C14N
 from signing.certificates import PrivateKey
 from signing.errors import SignatureCode, SignatureError
@@ -57,7 +59,8 @@ def sign_packet(
     if header is None:  # parse_packet has checked the structure; never reached
         raise ValueError("the packet has no edXMLEnvelope/edXMLHeader")
     _append_placeholder(header)
-    signer = XMLSigner(
+    end = header_end(data)  # before any work: a packet that cannot take a Signature is refused
+    signer = _Signer(
         method=SignatureConstructionMethod.enveloped,
         signature_algorithm=method,
         digest_algorithm=DigestAlgorithm.SHA256,
@@ -71,8 +74,80 @@ def sign_packet(
         raise EnvelopeError(
             Problem(ProblemCode.MALFORMED, f"The packet has no canonical form to sign: {error}.")
         ) from None
-    result: bytes = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
-    return result
+    signature = signed.find(f"./{{*}}edXMLEnvelope/{{*}}edXMLHeader/{{{XMLDSIG_NS}}}Signature")
+    if signature is None:  # pragma: no cover - signxml puts it where the placeholder was
+        raise ValueError("signxml placed no Signature at the end of edXMLHeader")
+    fragment = etree.tostring(signature, with_tail=False)  # ASCII: base64, URIs, names
+    return data[: end.index] + end.encoding.encode_ascii(fragment) + data[end.index :]
+
+
+class _Signer(XMLSigner):
+    """signxml's signer, parsing with the node's safe parser: no entities, no network, and
+    text nodes beyond libxml2's 10 MB default (attachments of tens of MB are signed too)."""
+
+    @property
+    def parser(self) -> etree.XMLParser:
+        return safe_parser()
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoding:
+    utf16: str | None = None
+    """`utf-16-le` or `utf-16-be` for a UTF-16 packet; None for UTF-8 and its ASCII kin."""
+
+    def encode_ascii(self, text: bytes) -> bytes:
+        return text.decode("ascii").encode(self.utf16) if self.utf16 else text
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderEnd:
+    index: int
+    """Byte offset of the `</...edXMLHeader>` end tag in the packet."""
+    encoding: _Encoding
+
+
+def header_end(data: bytes) -> HeaderEnd:
+    """Where the Signature goes: the byte offset of the end tag of edXMLEnvelope/edXMLHeader,
+    found by an XML parser (expat reports byte positions; a text search could be fooled by a
+    comment or CDATA holding the same text). Every byte outside the Signature stays as given."""
+    encoding = _Encoding(
+        "utf-16-le" if data.startswith(b"\xff\xfe") else
+        "utf-16-be" if data.startswith(b"\xfe\xff") else None
+    )  # fmt: skip
+    parser = expat.ParserCreate(namespace_separator=" ")
+    path: list[str] = []
+    found: list[int] = []
+
+    def start(name: str, _attributes: object) -> None:
+        path.append(name.rpartition(" ")[2])
+
+    def end(name: str) -> None:
+        if path == ["edXML", "edXMLEnvelope", "edXMLHeader"] and not found:
+            found.append(parser.CurrentByteIndex)
+        path.pop()
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as error:
+        raise EnvelopeError(
+            Problem(
+                ProblemCode.MALFORMED,
+                f"The packet cannot be signed in place ({error}); write it in UTF-8.",
+            )
+        ) from None
+    index = found[0] if found else -1
+    closing = "</".encode(encoding.utf16) if encoding.utf16 else b"</"
+    if index < 0 or data[index : index + len(closing)] != closing:
+        raise EnvelopeError(
+            Problem(
+                ProblemCode.MISSING_ELEMENT,
+                "edXMLHeader has no end tag to put the Signature before (it is missing, or "
+                "written as an empty element).",
+            )
+        )
+    return HeaderEnd(index, encoding)
 
 
 def signature_method_for(key: PrivateKey, certificate: x509.Certificate) -> SignatureMethod:
@@ -105,7 +180,8 @@ def signature_method_for(key: PrivateKey, certificate: x509.Certificate) -> Sign
 
 
 def _append_placeholder(header: etree._Element) -> None:
-    """Where signxml puts the signature: last in edXMLHeader. Nothing else is touched (not even
-    indentation), so the packet's bytes without the Signature are the bytes that were given."""
+    """Where signxml puts the signature: last in edXMLHeader, with no whitespace of its own, so
+    the canonical packet without it is the canonical packet given; the Signature is then put
+    into the given bytes at the same place (`header_end`), and no other byte changes."""
     placeholder = etree.SubElement(header, f"{{{XMLDSIG_NS}}}Signature", nsmap={"ds": XMLDSIG_NS})
     placeholder.set("Id", "placeholder")

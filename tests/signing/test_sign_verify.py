@@ -3,6 +3,8 @@ content, and what signing refuses."""
 
 from __future__ import annotations
 
+import base64
+import os
 from datetime import timedelta
 
 import pytest
@@ -78,15 +80,51 @@ def test_the_verified_content_is_the_packet_without_its_signature(pki: Pki) -> N
     assert verified.packet.signature_present is False
 
 
-def test_signing_keeps_the_packet_bytes_outside_the_signature(pki: Pki) -> None:
-    original = sample("document-new.edxml")
-    data = signed(original, pki.h53)
-    start = data.index(b"<ds:Signature")
+def _without_signature(data: bytes, signature_start: bytes = b"<ds:Signature") -> bytes:
+    start = data.index(signature_start)
     end = data.index(b"</ds:Signature>") + len(b"</ds:Signature>")
-    without = data[:start] + data[end:]
-    # Only the XML declaration is written anew (lxml quotes it its own way).
-    assert without.split(b"?>", 1)[1].strip() == original.split(b"?>", 1)[1].strip()
-    assert data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    return data[:start] + data[end:]
+
+
+def _quirky(original: bytes) -> dict[str, bytes]:
+    """The same packet written the ways real ones are: what signing must leave as it is."""
+    text = original.decode("utf-8")
+    return {
+        "as given": original,
+        "single-quoted declaration": original.replace(
+            b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version='1.0' encoding='UTF-8'?>"
+        ),
+        "no declaration": original.split(b"?>", 1)[1].lstrip(b"\n"),
+        "CRLF line ends": original.replace(b"\n", b"\r\n"),
+        "empty elements written open": original.replace(
+            b"<edXML:Fax/>", b"<edXML:Fax></edXML:Fax>"
+        ),
+        "blank lines and tabs": original.replace(
+            b"\n    <edXML:edXMLBody>", b"\n\n\t<edXML:edXMLBody>"
+        ),
+        "byte-order mark": b"\xef\xbb\xbf" + original,
+        "comment naming the end tag": original.replace(
+            b"<edXML:MessageHeader>", b"<!-- </edXML:edXMLHeader> --><edXML:MessageHeader>", 1
+        ),
+        "UTF-16": text.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
+    }
+
+
+@pytest.mark.parametrize("name", ["document-new.edxml", "status-03-accepted.edxml",
+                                  "revoke.edxml", "update-recipients.edxml"])  # fmt: skip
+def test_signing_changes_no_byte_outside_the_signature(pki: Pki, name: str) -> None:
+    agency = pki.h41 if name.startswith("status") else pki.h53
+    reference = pki.verifier().verify(signed(sample(name), agency), at=NOW).packet
+    for how, given in _quirky(sample(name)).items():
+        data = signed(given, agency)
+        if how == "UTF-16":
+            back = data.decode("utf-16")
+            start = back.index("<ds:Signature")
+            end = back.index("</ds:Signature>") + len("</ds:Signature>")
+            assert (back[:start] + back[end:]).encode("utf-16") == given, how
+        else:
+            assert _without_signature(data) == given, how
+        assert pki.verifier().verify(data, at=NOW).packet == reference, how
 
 
 def test_a_legacy_packet_with_attachments_verifies_once_signed_properly(pki: Pki) -> None:
@@ -151,3 +189,20 @@ def _certificate_for(pki: Pki, key: rsa.RSAPrivateKey) -> Issued:
         .sign(pki.ca.key, hashes.SHA256())
     )
     return Issued(key, certificate)
+
+
+def test_a_packet_with_an_attachment_over_ten_megabytes_is_signed_and_verified(
+    pki: Pki,
+) -> None:
+    """libxml2 caps a text node at 10 MB unless told otherwise; attachments are larger."""
+    content = base64.b64encode(os.urandom(12 * 1024 * 1024))
+    original = sample("document-new.edxml")
+    start = original.index(b"<edXML:ContentTransferEncoded")
+    start = original.index(b">", start) + 1
+    end = original.index(b"</edXML:ContentTransferEncoded>", start)
+    big = original[:start] + content + original[end:]
+    data = signed(big, pki.h53)
+    assert _without_signature(data) == big
+    verified = pki.verifier().verify(data, at=NOW)
+    assert isinstance(verified.packet, DocumentPacket)
+    assert verified.packet.attachments[0].content.size == len(base64.b64decode(content))
