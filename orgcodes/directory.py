@@ -551,6 +551,7 @@ class _Diff:
         closes: list[Close] = []
         unchanged = 0
         for record, key in zip(self.records, self.keys, strict=True):
+            self._note_skipped_levels(record)
             state = None if key is None else self.registry.get(key)
             if key is None or state is None:
                 if record.deleted:
@@ -590,6 +591,14 @@ class _Diff:
 
     def note(self, sentence: str) -> None:
         self.notes.append(sentence)
+
+    def _note_skipped_levels(self, record: DirectoryRecord) -> None:
+        for code in (record.unit_code, record.alt_code):
+            if code is not None and parse_code(code).skips_a_level:
+                self.note(
+                    f"record {record.row}: {code} skips a level (an all-zero group above a "
+                    "non-zero one); accepted, its parent being the record's explicit parent"
+                )
 
     def _create(self, record: DirectoryRecord) -> Create:
         details = UnitDetails(

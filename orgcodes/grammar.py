@@ -42,9 +42,6 @@ class CodeErrorCode(StrEnum):
     """The level-1 group is not one letter and two digits, or its digits are `00`."""
     UNKNOWN_LETTER = "CODE_UNKNOWN_LETTER"
     """The level-1 letter is not one of the letters in `LEVEL1_LETTERS`."""
-    LEVEL_GAP = "CODE_LEVEL_GAP"
-    """QCVN 102: a non-zero group to the left of an all-zero group, i.e. a unit at a lower level
-    without the level above it (`001.00.05.H53`)."""
 
 
 class CodeError(ValueError):
@@ -90,8 +87,14 @@ class OrgCode:
     `parse_qcvn102` and `parse_qd20`; whether the unit exists is the registry's business.
 
     `level` is 1 for a level-1 unit. `groups` runs from level 1 downwards: for QCVN 102 the
-    all-zero groups are left out (`000.01.21.H29` -> `("H29", "21", "01")`); for Decision
-    20/2020 they are the groups in order.
+    all-zero groups below the deepest unit are left out (`000.01.21.H29` ->
+    `("H29", "21", "01")`); for Decision 20/2020 they are the groups in order.
+
+    A QCVN 102 code may skip a level (`000.07.00.H53`: a level-3 group under no level-2 one):
+    its `level` is that of its deepest group, and `skips_a_level` says so. Such codes are
+    accepted: with the district level abolished (2025), communes hang from provinces, and a
+    unit's parent is always explicit in the registry, never read from the code's text, so
+    refusing them would protect nothing and strand a directory import on one record.
     """
 
     text: str
@@ -99,6 +102,12 @@ class OrgCode:
     level: int
     level1: str
     groups: tuple[str, ...]
+
+    @property
+    def skips_a_level(self) -> bool:
+        """QCVN 102: an all-zero group above a non-zero one (`000.07.00.H53`, whose groups are
+        `("H53", "00", "07")`: the zero group keeps the others in place)."""
+        return self.format is CodeFormat.QCVN102 and any(_all_zero(g) for g in self.groups[1:])
 
     @property
     def letter(self) -> str:
@@ -196,10 +205,8 @@ def _qcvn102_fast(text: str) -> OrgCode | None:
         return None
     v, z, y, level1 = match.groups()
     lower = (y, z, v)
-    present = tuple(group for group in lower if not _all_zero(group))
-    if lower[: len(present)] != present:  # a level-gap: left to the diagnosis
-        return None
-    return OrgCode(text, CodeFormat.QCVN102, 1 + len(present), level1, (level1, *present))
+    deepest = max((i + 1 for i, group in enumerate(lower) if not _all_zero(group)), default=0)
+    return OrgCode(text, CodeFormat.QCVN102, 1 + deepest, level1, (level1, *lower[:deepest]))
 
 
 def _qd20_fast(text: str) -> OrgCode | None:
@@ -299,21 +306,7 @@ def _qcvn102_fault(text: str, groups: list[str]) -> tuple[CodeErrorCode, str] | 
                 CodeErrorCode.BAD_SHAPE,
                 f'the {name} group "{group}" should be {width} digits (all zeros for no unit)',
             )
-    fault = _level1_fault(level1, "level-1 group")
-    if fault is not None:
-        return fault
-    v, z, y = lower
-    for upper_name, upper, lower_name, below in (
-        ("level-2", y, "level-3", z),
-        ("level-3", z, "level-4", v),
-    ):
-        if _all_zero(upper) and not _all_zero(below):
-            return (
-                CodeErrorCode.LEVEL_GAP,
-                f'the {lower_name} group is "{below}" but the {upper_name} group is "{upper}"; '
-                "a unit cannot have a lower level without the level above it",
-            )
-    return None
+    return _level1_fault(level1, "level-1 group")
 
 
 def _qd20_fault(text: str, groups: list[str]) -> tuple[CodeErrorCode, str] | None:

@@ -228,7 +228,7 @@ def test_the_national_api_reply_is_accepted() -> None:
         ({"level": 2.5}, 'field "level": 2.5 is not a level'),
         ({"level": True}, 'field "level": True is not a level'),
         ({"code": "h53.01.01"}, 'record 2, field "code": "h53.01.01" is not'),
-        ({"code102": "000.01.00.H53"}, 'record 2 (H53.01.01), field "code102": '),
+        ({"code102": "000.01.0X.H53"}, 'record 2 (H53.01.01), field "code102": '),
         ({"pcode": "000-00-01-H53"}, 'record 2 (H53.01.01), field "pcode": '),
         ({"oldCode": "000.00.99.H53,bad"}, 'record 2 (H53.01.01), field "oldCode": "bad"'),
         ({"deleted": "maybe"}, "field \"deleted\": 'maybe' is not a flag"),
@@ -568,3 +568,18 @@ def test_written_files_use_the_import_column_names() -> None:
     empty = io.BytesIO()
     write_json([], empty)
     assert json.loads(empty.getvalue()) == []
+
+
+def test_a_commune_whose_code_skips_the_district_level_is_imported_with_a_note() -> None:
+    """After 2025 a commune hangs from its province; its QCVN 102 code may keep the commune's
+    group with the district group zeroed (000.07.00.H53). Its parent is the record's own."""
+    records = rows()
+    records.append(row("000.07.00.H53", "H53.07", "UBND xã mới", PROVINCE, 2))
+    result = diff(read_json(as_json(records)), Registry(), effective=T2020)
+    assert result.change_set is not None and result.created == len(records)
+    assert result.notes == (
+        "record 7: 000.07.00.H53 skips a level (an all-zero group above a non-zero one); "
+        "accepted, its parent being the record's explicit parent",
+    )
+    registry = Registry().apply(result.change_set).registry
+    assert registry.get("000.07.00.H53").parent == PROVINCE  # type: ignore[union-attr]

@@ -180,20 +180,6 @@ def test_qd20_form_joins_the_groups_from_level1_down(text: str, qd20_form: str) 
             parse_code, "L01.02", CodeErrorCode.UNKNOWN_LETTER, '"L"', id="qd20-unknown-letter"
         ),
         pytest.param(
-            parse_code,
-            "001.00.05.H53",
-            CodeErrorCode.LEVEL_GAP,
-            'the level-4 group is "001" but the level-3 group is "00"',
-            id="gap-level4",
-        ),
-        pytest.param(
-            parse_code,
-            "000.07.00.H53",
-            CodeErrorCode.LEVEL_GAP,
-            'the level-3 group is "07" but the level-2 group is "00"',
-            id="gap-level3",
-        ),
-        pytest.param(
             parse_qcvn102,
             "H53",
             CodeErrorCode.BAD_SHAPE,
@@ -279,7 +265,7 @@ def test_a_qd20_code_may_have_35_characters_but_not_36() -> None:
         ("H53", True),
         ("", False),
         ("000.00.12.h53", False),
-        ("001.00.05.H53", False),
+        ("001.00.05.H53", True),  # skips a level: accepted (see below)
         ("000.00.00.W00", False),
         (" H53", False),
     ],
@@ -349,3 +335,21 @@ def test_a_qcvn102_code_and_its_qd20_form_agree(built: tuple[str, int]) -> None:
     code = parse_qcvn102(built[0])
     other = parse_qd20(code.qd20_form)
     assert (other.level, other.level1, other.groups) == (code.level, code.level1, code.groups)
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "groups", "parent"),
+    [
+        ("000.07.00.H53", 3, ("H53", "00", "07"), "000.00.00.H53"),
+        ("001.00.05.H53", 4, ("H53", "05", "00", "001"), "000.00.05.H53"),
+    ],
+)
+def test_a_code_that_skips_a_level_is_accepted_at_the_level_of_its_deepest_group(
+    text: str, level: int, groups: tuple[str, ...], parent: str
+) -> None:
+    """With the district level gone, units hang from provinces; a unit's parent is explicit in
+    the registry, so a code that skips a level protects nothing by being refused."""
+    code = parse_code(text)
+    assert (code.level, code.groups, code.skips_a_level) == (level, groups, True)
+    assert code.parent_by_string == parent
+    assert not parse_code("000.01.21.H29").skips_a_level
