@@ -61,4 +61,5 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(health.router)
     app.include_router(dashboard.router)
     app.include_router(compat.router(context.settings.compat_prefix))
+    compat.install_misdirected(app, context.settings.compat_prefix)
     return app

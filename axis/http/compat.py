@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -59,10 +60,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from axis.clients import Client, Principal, Role
 from axis.db import database_unavailable
@@ -96,12 +98,15 @@ from orgcodes.model import VIETNAM, UnitState
 from orgcodes.registry import Registry
 from routing.inbox import Ack, Inbox, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.lifecycle import Phase
+from routing.signature_policy import Signature
 from routing.submission import RouteOutcome, SubmissionRefused, SubmissionResult
 from routing.tracking import DeliveryView, MessageInfo, TrackingStore
 
 log = structlog.get_logger(__name__)
 
 SERVICE_TYPE = "eDoc"
+SDK_VERSION = "SDKVXP 2.0.1"
+"""The national SDK release this compatibility layer speaks."""
 SMALL_BODY = 64 * 1024
 """The most any operation but `sendEdoc` reads (their bodies are `{}` or one agency's JSON)."""
 MAX_RECEIVED = 1000
@@ -318,7 +323,13 @@ async def send_edoc(call: Call) -> Fields:
     except SubmissionRefused as error:
         status = "403" if error.forbidden else "400"
         raise refused(status, error.code, error.message) from None
-    return {"ErrorDesc": submitted(result), "DocId": str(result.message_id)}
+    answer: Fields = {"ErrorDesc": submitted(result), "DocId": str(result.message_id)}
+    if all(r.outcome is RouteOutcome.REJECTED for r in result.recipients):
+        # Nothing went anywhere (the sender still gets a 02 per recipient): the SDK's caller
+        # decides on ErrorCode, so this must not read as a success. DocId names the message,
+        # which the 02 notices answer.
+        answer.update(status="FAIL", ErrorCode="404")
+    return answer
 
 
 async def check_to(value: str, file: bytes) -> None:
@@ -351,13 +362,33 @@ async def check_to(value: str, file: bytes) -> None:
 
 
 def submitted(result: SubmissionResult) -> str:
-    """`ErrorDesc` of an accepted packet: `Success`, naming any recipient the axis refused
-    (the sender also receives a 02 status packet for each)."""
+    """`ErrorDesc` of an accepted packet, what a DMS can only learn here: `Success`, whether it
+    repeats an earlier submission, how its origin is vouched for when not by its own
+    signature, the findings of the acceptance policy, and every recipient the axis refused (the
+    sender also receives a 02 status packet for each). When no recipient could receive it, the
+    description starts with `RECIPIENTS_REJECTED:` and the reply is a FAIL."""
     rejected = [r for r in result.recipients if r.outcome is RouteOutcome.REJECTED]
-    if not rejected:
-        return "Success"
-    named = "; ".join(f"{r.addressed} ({r.reason_code}: {r.reason})" for r in rejected)
-    return f"Success; not delivered to {named}"
+    parts = []
+    if result.duplicate:
+        parts.append("duplicate of an earlier submission (the same DocId)")
+    if result.signature is not Signature.VERIFIED:
+        parts.append(
+            "signed by the node for its From code"
+            if result.signature is Signature.NODE_SIGNED
+            else "unsigned, client-authenticated"
+        )
+    if result.findings:
+        codes = ", ".join(dict.fromkeys(str(f.code) for f in result.findings))
+        parts.append(f"findings: {codes}")
+    if rejected:
+        named = "; ".join(f"{r.addressed} ({r.reason_code}: {r.reason})" for r in rejected)
+        parts.append(f"not delivered to {named}")
+    head = (
+        "RECIPIENTS_REJECTED: no recipient can receive this document"
+        if rejected and len(rejected) == len(result.recipients)
+        else "Success"
+    )
+    return "; ".join([head, *parts])
 
 
 # --- the inbox -----------------------------------------------------------------------------
@@ -397,9 +428,15 @@ def inbox_status(item: InboxItem) -> tuple[str, str]:
 
 
 def received_item(item: InboxItem) -> Fields:
+    """One item of getReceivedEdocList. SDKVXP 2.0.1 reads the fields named in national-api
+    4.2 only; `contentSha256` and `contentLength` (the packet's, as getEdoc returns it) and
+    `versionSdk` are sent for clients that read them (the 2.0.1 SDK leaves its own empty)."""
     status, description = inbox_status(item)
     moments = [m for m in (item.received_at, item.fetched_at, item.ack_at) if m is not None]
     return {
+        "contentSha256": item.packet_sha256,
+        "contentLength": item.packet_size,
+        "versionSdk": SDK_VERSION,
         "docId": str(item.message_id),
         "serviceType": SERVICE_TYPE,
         "messageType": KIND_NAMES[item.kind],
@@ -960,4 +997,42 @@ def router(prefix: str) -> APIRouter:
     return api
 
 
-__all__ = ["OPERATIONS", "router"]
+def install_misdirected(app: FastAPI, prefix: str) -> None:
+    """Answer an SDK request sent to the wrong path (a wrong endpoint prefix, a missing one) in
+    the SDK's own shape: FastAPI's JSON 404 reads to the SDK as an all-empty result, which a DMS
+    cannot tell from an empty inbox. A request is the SDK's when it carries XroadVnpt headers;
+    every other 404 keeps the `/v1` error body."""
+    fallback = app.exception_handlers.get(StarletteHTTPException)
+
+    async def not_found(request: Request, error: Exception) -> Response:
+        if any(name.lower().startswith(PREFIX_HEADER) for name in request.headers):
+            return misdirected(request, prefix)
+        assert fallback is not None
+        answered = fallback(request, error)
+        return await answered if inspect.isawaitable(answered) else answered
+
+    app.add_exception_handler(404, not_found)
+
+
+def misdirected(request: Request, prefix: str) -> Response:
+    operation = request.url.path.rstrip("/").rpartition("/")[2]
+    known = {o.name.lower(): o.name for o in OPERATIONS} | {"downloadedoc": "downloadEdoc"}
+    named = known.get(operation.lower())
+    endpoint = f"{request.base_url}".rstrip("/") + prefix
+    failure = refused(
+        "404",
+        "ENDPOINT_NOT_FOUND",
+        f"{request.url.path} is not an operation of this node; the SDK's endpoint is "
+        f"{endpoint}" + (f" (then /{named})" if named else "") + ".",
+    )
+    log.info("SDK request to a wrong path", path=request.url.path)
+    if named == "downloadEdoc":
+        return Response(b"", headers={"X-Axis-Error": header_text(failure)})
+    extra = {"DocId": ""} if named == "sendEdoc" else {}
+    return failure_reply(failure, extra)
+
+
+PREFIX_HEADER = "xroadvnpt-"
+
+
+__all__ = ["OPERATIONS", "install_misdirected", "router"]

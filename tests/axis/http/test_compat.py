@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import hashlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -24,7 +25,7 @@ from envelopes.codes import StatusCode
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document, status
 from tests.support.postgres import free_port
-from tests.support.running_node import DISTRICT, G22, H39, H41, H53, signed
+from tests.support.running_node import DISTRICT, G22, H39, H41, H53, H99, signed
 from tests.support.vxp_sdk import (
     AgencyService,
     KnobstickService,
@@ -635,3 +636,49 @@ async def test_an_existing_short_sdk_secret_imported_on_purpose_signs_sdk_reques
     ok(await old.json(old.docs.get_received_edoc_list_request(EDOC)))
     async with served.client(secret="vnpt2019") as bearer:
         assert (await bearer.get("/v1/inbox")).status_code == 401
+
+
+async def test_what_a_dms_can_only_learn_from_the_reply(
+    served: HttpNode, vxp: Callable[..., Sdk]
+) -> None:
+    """The reply is all the SDK gives its caller: a repeat, a refused recipient, a document no
+    recipient can receive (a FAIL, so the caller's ErrorCode check sees it), the items' sizes."""
+    g22, h41 = vxp("vxp.g22"), vxp("vxp.h41")
+    data = signed(document(G22, [H41, H99], 32), served.running.pki, G22)
+    first = ok(await g22.json(g22.docs.send_edoc_request(EDOC, data)))
+    assert first["ErrorDesc"].startswith("Success; not delivered to 000.00.00.H99 (REGISTRY_")
+    again = ok(await g22.json(g22.docs.send_edoc_request(EDOC, data)))
+    assert again["DocId"] == first["DocId"]
+    assert "duplicate of an earlier submission" in again["ErrorDesc"]
+
+    nowhere = signed(document(G22, [H99], 33), served.running.pki, G22)
+    refused = await g22.json(g22.docs.send_edoc_request(EDOC, nowhere))
+    failed(refused, "404", "RECIPIENTS_REJECTED: ")
+    assert uuid.UUID(refused["DocId"])  # the message the 02 notices answer
+
+    item = await until_listed(served, h41, first["DocId"])
+    fetched = ok(await h41.json(h41.docs.get_edoc_request({"docId": first["DocId"]})))
+    delivered = base64.b64decode(fetched["data"])
+    assert item["contentLength"] == len(delivered) == len(data)
+    assert item["contentSha256"] == hashlib.sha256(delivered).hexdigest()
+    assert item["versionSdk"] == "SDKVXP 2.0.1"
+
+
+async def test_a_wrong_endpoint_prefix_gets_a_fail_naming_the_right_one(
+    served: HttpNode, vxp: Callable[..., Sdk]
+) -> None:
+    """FastAPI's JSON 404 reads to the SDK as an all-empty result (an outage looks like an
+    empty inbox); the SDK gets its own FAIL naming the endpoint instead."""
+    for wrong in (served.base_url + "/vxpx", served.base_url):
+        sdk = vxp("vxp.h41", endpoint=wrong)
+        listed_items = await sdk.json(sdk.docs.get_received_edoc_list_request(EDOC))
+        description = failed(listed_items, "404", "ENDPOINT_NOT_FOUND: ")
+        assert served.base_url + "/vxp" in description and "getReceivedEdocList" in description
+        sent = await sdk.json(sdk.docs.send_edoc_request(EDOC, b"<edXML/>"))
+        failed(sent, "404", "ENDPOINT_NOT_FOUND: ")
+        assert sent["DocId"] == ""
+        downloaded = await sdk.call(sdk.docs.download_edoc_request({"docId": "x"}))
+        assert downloaded.body == b""
+    async with served.client("h41") as client:
+        plain = await client.get("/vxpx/getReceivedEdocList")
+    assert plain.status_code == 404 and plain.json()["error"]["code"] == "NOT_FOUND"
