@@ -101,8 +101,11 @@ class LocalCluster:
                 )
             return str(recorded["cluster_id"])
         # A KRaft cluster id is 16 random bytes in unpadded URL-safe base64 (what StorageTool's
-        # random-uuid prints), so no JVM start is needed to make one.
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # random-uuid prints), so no JVM start is needed to make one. Like Kafka's own, it never
+        # starts with "-": StorageTool would read `-t -xyz...` as an option (1 run in 64 failed).
+        cluster_id = "-"
+        while cluster_id.startswith("-"):
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         self.layout.root.mkdir(parents=True, exist_ok=True)
         described.write_text(
             self.layout.describe(cluster_id=cluster_id, kafka_version=release.version)
