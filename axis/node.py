@@ -48,6 +48,7 @@ from routing.registry_routes import RegistryRoutes
 from routing.sender import TransactionalSender
 from routing.submission import SubmissionContext, SubmissionService
 from routing.topics import TopicLayout, ensure_topics
+from routing.worker_health import WorkerHealth
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +68,8 @@ class Node:
     submission: SubmissionService
     mailbox: Mailbox
     delivery: DeliveryContext
+    health: WorkerHealth
+    """What this process's workers say of themselves (stuck or moving), for `/readyz`."""
 
     async def refresh(self) -> None:
         """Pick up a registry version or a trust store change another process wrote."""
@@ -87,7 +90,12 @@ class Node:
         fails stops the others and is raised."""
         work: list[Coroutine[Any, Any, None]] = [self._refreshing(stop), *also]
         if roles:
-            work.append(run_roles(self.settings.kafka_bootstrap, self.delivery, roles, stop))
+            work.append(
+                run_roles(
+                    self.settings.kafka_bootstrap, self.delivery, roles, stop, health=self.health,
+                    stall_seconds=self.settings.worker_stall_seconds,
+                )
+            )  # fmt: skip
         if sync_registry and self.settings.registry_mode == "authority":
             work.append(self._publishing(stop))
         elif sync_registry and self.settings.registry_mode == "follower":
@@ -194,6 +202,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                     clock=clock,
                     notices=notices,
                 ),
+                health=WorkerHealth(clock),
             )
         finally:
             await sender.stop()

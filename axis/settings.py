@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description="Prefix of every topic the node creates, so several axes can share a cluster.",
     )
     listen: str = Field(default="127.0.0.1:8080", description="host:port of the HTTP API.")
+    processes: int = Field(
+        default=0,
+        ge=0,
+        description="Node processes `axis serve` runs behind its port (0: one per core). Each "
+        "is a whole node (HTTP API and workers); see `axis.supervisor`.",
+    )
     secret_key_file: Path | None = Field(
         default=None,
         description="The node's secret key (seals HMAC clients' secrets, signs dashboard "
@@ -212,6 +218,13 @@ class Settings(BaseSettings):
     )
     delivery_retention: str = Field(
         default="14d", description="How long the deliveries and tracking topics keep records."
+    )
+    worker_stall_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="A worker that makes no progress this long while work waits (batches "
+        "failing, records waiting and none arriving) rebuilds its Kafka clients and reports "
+        "not ready meanwhile.",
     )
     push_timeout: float = Field(
         default=30.0, gt=0, description="Seconds a push endpoint has to answer."

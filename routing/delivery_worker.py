@@ -98,8 +98,8 @@ class DeliveryWorker:
         await self._producer.start()
 
     async def stop(self) -> None:
+        """Stop this worker's producer (the pusher is the node's: a rebuilt worker uses it)."""
         await self._producer.stop()
-        await self._context.pusher.close()
 
     async def idle(self, consumer: AIOKafkaConsumer) -> None:
         return None

@@ -12,11 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from aiokafka import AIOKafkaConsumer
+
 from routing.bus import make_consumer, make_producer, transactional_id
 from routing.delivery_worker import DeliveryContext, DeliveryWorker
 from routing.retry_worker import RetryWorker
 from routing.tracker_worker import TrackerWorker
-from routing.worker_loop import run_worker
+from routing.worker_health import WorkerHealth
+from routing.worker_loop import STALL_SECONDS, BatchHandler, Build, run_worker
 
 
 class WorkerRole(str, Enum):
@@ -42,10 +45,23 @@ async def run_roles(
     stop: asyncio.Event,
     *,
     poll_ms: int = 200,
+    health: WorkerHealth | None = None,
+    stall_seconds: float = STALL_SECONDS,
 ) -> None:
-    """Run the workers of `roles` until `stop` is set (a failing worker stops them all)."""
+    """Run the workers of `roles` until `stop` is set (a failing worker stops them all); each
+    says in `health` whether it moves, and rebuilds itself when stuck (`routing.worker_loop`)."""
     tasks = [
-        asyncio.create_task(_run(bootstrap, context, role, stop, poll_ms), name=role.value)
+        asyncio.create_task(
+            run_worker(
+                _builder(bootstrap, context, role),
+                stop,
+                poll_ms=poll_ms,
+                name=role.value,
+                health=health,
+                stall_seconds=stall_seconds,
+            ),
+            name=role.value,
+        )
         for role in roles
     ]
     try:
@@ -57,34 +73,35 @@ async def run_roles(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _run(
-    bootstrap: str, context: DeliveryContext, role: WorkerRole, stop: asyncio.Event, poll_ms: int
-) -> None:
+def _builder(bootstrap: str, context: DeliveryContext, role: WorkerRole) -> Build:
+    """What builds the consumer and the handler (with a new producer) of `role`."""
     layout = context.layout
     group = Groups(layout.prefix).of(role)
     client_id = f"axis-{context.node_id}-{role.value}"
-    if role is WorkerRole.TRACK:
+
+    def build() -> tuple[AIOKafkaConsumer, BatchHandler]:
+        if role is WorkerRole.TRACK:
+            consumer = make_consumer(
+                bootstrap, layout.tracking.name, layout.dead_letters.name,
+                group_id=group, client_id=client_id, max_poll_records=500,
+            )  # fmt: skip
+            tracker = TrackerWorker(
+                layout, context.sessions, codec=context.codec, clock=context.clock
+            )
+            return consumer, tracker
+        producer = make_producer(
+            bootstrap,
+            client_id=client_id,
+            transactional_id=transactional_id(layout.prefix, role.value, context.node_id),
+        )
+        if role is WorkerRole.RETRY:
+            topics = [tier.name for tier in layout.retries]
+            consumer = make_consumer(bootstrap, *topics, group_id=group, client_id=client_id)
+            return consumer, RetryWorker(layout, producer, group, clock=context.clock)
         consumer = make_consumer(
-            bootstrap, layout.tracking.name, layout.dead_letters.name,
-            group_id=group, client_id=client_id, max_poll_records=500,
+            bootstrap, layout.deliveries.name, group_id=group, client_id=client_id,
+            max_poll_records=500,
         )  # fmt: skip
-        tracker = TrackerWorker(layout, context.sessions, codec=context.codec, clock=context.clock)
-        await run_worker(consumer, tracker, stop, poll_ms=poll_ms, name=role.value)
-        return
-    producer = make_producer(
-        bootstrap,
-        client_id=client_id,
-        transactional_id=transactional_id(layout.prefix, role.value, context.node_id),
-    )
-    if role is WorkerRole.RETRY:
-        topics = [tier.name for tier in layout.retries]
-        consumer = make_consumer(bootstrap, *topics, group_id=group, client_id=client_id)
-        retry = RetryWorker(layout, producer, group, clock=context.clock)
-        await run_worker(consumer, retry, stop, poll_ms=poll_ms, name=role.value)
-        return
-    consumer = make_consumer(
-        bootstrap, layout.deliveries.name, group_id=group, client_id=client_id,
-        max_poll_records=500,
-    )  # fmt: skip
-    deliver = DeliveryWorker(context, producer, group)
-    await run_worker(consumer, deliver, stop, poll_ms=poll_ms, name=role.value)
+        return consumer, DeliveryWorker(context, producer, group)
+
+    return build

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, Table
@@ -40,6 +41,27 @@ def insert_once(session: AsyncSession, table: Table, *conflict_columns: str) -> 
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict_columns or None)
     raise NotImplementedError(f"the node supports SQLite and PostgreSQL, not {dialect}")
+
+
+ROWS_PER_STATEMENT = 500
+"""Rows per multi-row INSERT: well under SQLite's and PostgreSQL's limits on bound parameters."""
+
+
+async def insert_rows(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, object]],
+    *conflict_columns: str,
+) -> int:
+    """`insert_once` of many rows, in multi-row statements; how many rows were new."""
+    inserted = 0
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        result = await session.execute(
+            insert_once(session, table, *conflict_columns).values(list(chunk))
+        )
+        inserted += int(getattr(result, "rowcount", 0) or 0)
+    return inserted
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -28,6 +28,7 @@ message id; the facts it produces again are recorded once (see `routing.tracking
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from typing import Protocol
 
 import structlog
 from sqlalchemy import Column, Index, String, Table, Text, UniqueConstraint, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from envelopes.codes import BusinessDocType, StatusCode
@@ -54,23 +56,30 @@ from envelopes.records import (
     TrackingEventType,
 )
 from envelopes.records import sha256 as digest
+from routing.batching import BatchQueue, QueueFull
 from routing.bus import Outgoing
 from routing.business import targets
 from routing.clock import Clock, utc_now
 from routing.lifecycle import Phase
 from routing.notices import NoticeSigner, Rejection, notice_id, rejection_packet
 from routing.payloads import PayloadStore
-from routing.schema import UtcDateTime, insert_once, metadata
+from routing.schema import ROWS_PER_STATEMENT, UtcDateTime, insert_rows, metadata
 from routing.sender import TransactionalSender
 from routing.signature_policy import Signature, SignaturePolicy, admits_unverified
 from routing.topics import TopicLayout
-from routing.tracking import MessageInfo, TrackingStore
+from routing.tracking import MessageInfo, NewDelivery, TrackingStore
 from signing.unsigned import read_unsigned
 
 log = structlog.get_logger(__name__)
 
 INLINE_LIMIT = 512 * 1024
 """Packets up to this size travel inside the delivery record; bigger ones by reference."""
+MAX_BATCH = 256
+"""Submissions accepted together: one database transaction and one Kafka commit for them."""
+MAX_WAITING = 2048
+"""Verified submissions that may wait for a batch; past it the node answers `NODE_BUSY`."""
+NODE_BUSY = "NODE_BUSY"
+BUSY_RETRY_SECONDS = 1
 
 
 # --- what the service needs from signing and the registry ---------------------------------
@@ -145,6 +154,11 @@ class SubmissionRefused(Exception):
     def forbidden(self) -> bool:
         """The caller may not do this (as opposed to a packet that is wrong)."""
         return self.code in _FORBIDDEN
+
+    @property
+    def busy(self) -> bool:
+        """The node is saturated: nothing was recorded, the same packet may be sent again."""
+        return self.code == NODE_BUSY
 
 
 _FORBIDDEN = frozenset({"SUBMIT_SENDER_NOT_ALLOWED", "STATUS_NOT_A_RECIPIENT"})
@@ -289,11 +303,49 @@ class Answered:
     recipient_code: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Submission:
+    """A verified packet waiting for its batch."""
+
+    admitted: _Admitted
+    caller: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Accepting:
+    """A submission of a batch being accepted: its answer and what it produces."""
+
+    index: int
+    submission: _Submission
+    result: SubmissionResult
+    plan: _Plan
+    sha: str
+    """SHA-256 (hex) of the bytes routed."""
+
+    @property
+    def packet(self) -> Packet:
+        return self.submission.admitted.packet
+
+    @property
+    def at(self) -> datetime:
+        return self.submission.at
+
+
 class SubmissionService:
     """Accepts packets from agencies; `submit` is what the HTTP API calls."""
 
-    def __init__(self, context: SubmissionContext) -> None:
+    def __init__(
+        self,
+        context: SubmissionContext,
+        *,
+        max_batch: int = MAX_BATCH,
+        max_waiting: int = MAX_WAITING,
+    ) -> None:
         self._context = context
+        self._batches: BatchQueue[_Submission, SubmissionResult] = BatchQueue(
+            self._accept, max_batch=max_batch, max_waiting=max_waiting
+        )
 
     async def submit(
         self,
@@ -304,39 +356,92 @@ class SubmissionService:
         policy: SignaturePolicy = SignaturePolicy.REQUIRE,
     ) -> SubmissionResult:
         """Accept `data` from a client allowed to send as `caller_codes` (None: any code),
-        under the client's signature `policy`."""
+        under the client's signature `policy`. The packet is verified here; what follows
+        (de-duplication, routing, the records in the database and on Kafka) is done for a
+        batch of concurrent submissions at once (`_accept`). `SubmissionRefused` when refused,
+        `NODE_BUSY` among them when too many submissions wait."""
         context = self._context
         now = context.clock()
         admitted = self._admit(data, now, policy, caller_codes)
-        packet = admitted.packet
-        sender = packet.sender_code
-        document_id = _document_id(packet)
-        kind = RecordKind.STATUS if isinstance(packet, StatusPacket) else RecordKind.DOCUMENT
-        earlier = await self._earlier(sender, document_id, admitted.content)
-        if earlier is not None and earlier.duplicate:
-            return earlier
         if admitted.to_sign is not None:
-            admitted = await self._node_signed(admitted, data, now)
-        data, content = admitted.data, admitted.content
-        sha = digest(data).hex()
-        message_id = earlier.message_id if earlier is not None else uuid.uuid4()
-        with structlog.contextvars.bound_contextvars(message_id=str(message_id), sender=sender):
-            plan = await self._plan(packet, now)
-            result = SubmissionResult(
-                message_id, kind, sender, document_id, tuple(plan.outcomes),
-                findings=packet.findings, signature=admitted.signature,
-            )  # fmt: skip
-            await self._record(result, packet, plan, sha, content, now)
-            records = await self._records(result, data, packet, plan, now, caller)
-            await context.sender.send(records)
-            await self._accepted(result, now)
-            log.info(
-                "packet accepted",
-                kind=kind.value,
-                routed=sum(o.outcome is not RouteOutcome.REJECTED for o in plan.outcomes),
-                rejected=sum(o.outcome is RouteOutcome.REJECTED for o in plan.outcomes),
+            packet = admitted.packet
+            earlier = await self._earlier(
+                {(packet.sender_code, _document_id(packet), admitted.content)}
             )
-            return result
+            found = next(iter(earlier.values()), None)
+            if found is not None and found.duplicate:
+                return found  # signed before: not signed again
+            admitted = await self._node_signed(admitted, data, now)
+        try:
+            return await self._batches.submit(_Submission(admitted, caller, now))
+        except QueueFull:
+            raise SubmissionRefused(
+                NODE_BUSY,
+                "The node is receiving more packets than it can accept right now; nothing was "
+                f"recorded: send the packet again in {BUSY_RETRY_SECONDS} seconds.",
+            ) from None
+
+    async def _accept(self, batch: Sequence[_Submission]) -> list[SubmissionResult | BaseException]:
+        """A batch of verified submissions: de-duplicated (against earlier ones and each
+        other), routed, recorded in one database transaction, produced in one Kafka
+        transaction, then marked accepted in one statement. A refusal or failure is the
+        answer of the submission it concerns; a failure of the shared writes, of them all."""
+        context = self._context
+        answers: list[SubmissionResult | BaseException | None] = [None] * len(batch)
+        keys = [_key(s.admitted) for s in batch]
+        earlier = await self._earlier(set(keys))
+        first: dict[tuple[str, str, str], int] = {}
+        accepted: list[_Accepting] = []
+        for index, (submission, key) in enumerate(zip(batch, keys, strict=True)):
+            if key in first:
+                continue  # the same packet twice in one batch: answered as the first one
+            first[key] = index
+            found = earlier.get(key)
+            if found is not None and found.duplicate:
+                answers[index] = found
+                continue
+            try:
+                accepted.append(await self._prepared(index, submission, found))
+            except Exception as error:  # a refusal (or the database away) for this one only
+                answers[index] = error
+        if accepted:
+            try:
+                await self._record(accepted)
+                records = [r for a in accepted for r in await self._records(a)]
+                await context.sender.send(records)
+                await self._accepted(accepted)
+            except Exception as error:
+                for item in accepted:
+                    answers[item.index] = error
+            else:
+                for item in accepted:
+                    answers[item.index] = item.result
+                    _log_accepted(item)
+        for index, key in enumerate(keys):
+            if answers[index] is None:
+                same = answers[first[key]]
+                answers[index] = (
+                    dataclasses.replace(same, duplicate=True)
+                    if isinstance(same, SubmissionResult)
+                    else same
+                )
+        return [a for a in answers if a is not None]
+
+    async def _prepared(
+        self, index: int, submission: _Submission, earlier: SubmissionResult | None
+    ) -> _Accepting:
+        """One submission routed: its result and the plan its records follow. A submission
+        left half-way by a crash is finished under its message id."""
+        admitted, now = submission.admitted, submission.at
+        packet = admitted.packet
+        kind = RecordKind.STATUS if isinstance(packet, StatusPacket) else RecordKind.DOCUMENT
+        message_id = earlier.message_id if earlier is not None else uuid.uuid4()
+        plan = await self._plan(packet, now)
+        result = SubmissionResult(
+            message_id, kind, packet.sender_code, _document_id(packet), tuple(plan.outcomes),
+            findings=packet.findings, signature=admitted.signature,
+        )  # fmt: skip
+        return _Accepting(index, submission, result, plan, digest(admitted.data).hex())
 
     def _admit(
         self,
@@ -396,36 +501,25 @@ class SubmissionService:
         )
 
     async def _earlier(
-        self, sender: str, document_id: str, content: str
-    ) -> SubmissionResult | None:
-        """The earlier submission of the same signed content: accepted (answer it again) or
-        left half-way by a crash (finish it under the same message id)."""
+        self, keys: set[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], SubmissionResult]:
+        """The earlier submissions of the same signed contents (keyed by sender, DocumentId
+        and content digest): accepted (answer them again) or left half-way by a crash
+        (finish them under the same message id)."""
+        found: dict[tuple[str, str, str], SubmissionResult] = {}
+        contents = sorted({content for _, _, content in keys})
         async with self._context.sessions() as session:
-            row = (
-                await session.execute(
-                    select(submissions).where(
-                        submissions.c.sender_code == sender,
-                        submissions.c.document_id == document_id,
-                        submissions.c.packet_sha256 == content,
-                    )
+            for start in range(0, len(contents), ROWS_PER_STATEMENT):
+                chunk = contents[start : start + ROWS_PER_STATEMENT]
+                rows = await session.execute(
+                    select(submissions).where(submissions.c.packet_sha256.in_(chunk))
                 )
-            ).first()
-        if row is None:
-            return None
-        data = row._mapping
-        stored = json.loads(data["outcome"])
-        if isinstance(stored, list):  # written before findings were kept
-            stored = {"recipients": stored, "findings": []}
-        return SubmissionResult(
-            uuid.UUID(data["message_id"]),
-            RecordKind(data["kind"]),
-            sender,
-            document_id,
-            tuple(RecipientOutcome.from_dict(o) for o in stored["recipients"]),
-            duplicate=data["state"] == "accepted",
-            findings=tuple(_problem_from_json(f) for f in stored["findings"]),
-            signature=Signature(stored.get("signature", Signature.VERIFIED.value)),
-        )
+                for row in rows:
+                    data = row._mapping
+                    key = (data["sender_code"], data["document_id"], data["packet_sha256"])
+                    if key in keys:
+                        found[key] = _stored_result(data)
+        return found
 
     async def _plan(self, packet: Packet, now: datetime) -> _Plan:
         resolver = self._context.resolver
@@ -522,70 +616,66 @@ class SubmissionService:
         route = self._context.resolver.route(code, at=now)
         return route.outcome is RouteOutcome.REDIRECTED and route.target == sender
 
-    async def _record(
-        self,
-        result: SubmissionResult,
-        packet: Packet,
-        plan: _Plan,
-        sha: str,
-        content: str,
-        now: datetime,
-    ) -> None:
-        """The submission (state `accepting`), the message and its deliveries, in the database."""
+    async def _record(self, accepted: Sequence[_Accepting]) -> None:
+        """The submissions (state `accepting`), their messages and deliveries, in one
+        transaction of multi-row statements."""
         context = self._context
-        business = packet.business.doc_type.value if isinstance(packet, DocumentPacket) else None
-        status = packet.status_code if isinstance(packet, StatusPacket) else None
-        document = packet if isinstance(packet, DocumentPacket) else None
-        async with context.sessions.begin() as session:
-            await session.execute(
-                insert_once(session, submissions, "message_id").values(
-                    message_id=str(result.message_id),
-                    sender_code=result.sender_code,
-                    document_id=result.document_id,
-                    packet_sha256=content,
-                    kind=result.kind.value,
-                    state="accepting",
-                    submitted_at=now,
-                    outcome=result.stored(),
-                )
+        submitted = []
+        infos = []
+        created: list[NewDelivery] = []
+        for item in accepted:
+            result, packet, plan, now = item.result, item.packet, item.plan, item.at
+            document = packet if isinstance(packet, DocumentPacket) else None
+            submitted.append(
+                {
+                    "message_id": str(result.message_id),
+                    "sender_code": result.sender_code,
+                    "document_id": result.document_id,
+                    "packet_sha256": item.submission.admitted.content,
+                    "kind": result.kind.value,
+                    "state": "accepting",
+                    "submitted_at": now,
+                    "accepted_at": None,
+                    "outcome": result.stored(),
+                }
             )
-            await context.tracking.record_message(
-                session,
+            infos.append(
                 MessageInfo(
                     message_id=result.message_id,
                     kind=result.kind,
                     sender_code=result.sender_code,
                     document_id=result.document_id,
-                    packet_sha256=sha,
+                    packet_sha256=item.sha,
                     submitted_at=now,
-                    business_type=business,
+                    business_type=document.business.doc_type.value if document else None,
                     answers_message_id=plan.answers.message_id if plan.answers else None,
-                    status_code=status,
+                    status_code=packet.status_code if isinstance(packet, StatusPacket) else None,
                     subject=document.subject if document else None,
                     notation=str(document.code) if document else None,
-                ),
+                )
             )
             for target, _, redirected_from in plan.deliveries:
-                await context.tracking.record_delivery(
-                    session, result.message_id, target, at=now, addressed_to=redirected_from
+                created.append(
+                    NewDelivery(result.message_id, target, now, addressed_to=redirected_from)
                 )
             for outcome in result.recipients:
                 if outcome.outcome is RouteOutcome.REJECTED:
-                    await context.tracking.record_delivery(
-                        session, result.message_id, outcome.addressed, at=now,
-                        phase=Phase.FAILED, error=f"{outcome.reason_code}: {outcome.reason}",
+                    created.append(
+                        NewDelivery(
+                            result.message_id, outcome.addressed, now, phase=Phase.FAILED,
+                            error=f"{outcome.reason_code}: {outcome.reason}",
+                        )
                     )  # fmt: skip
+        async with context.sessions.begin() as session:
+            await insert_rows(session, submissions, submitted, "message_id")
+            await context.tracking.record_messages(session, infos)
+            await context.tracking.record_deliveries(session, created)
 
-    async def _records(
-        self,
-        result: SubmissionResult,
-        data: bytes,
-        packet: Packet,
-        plan: _Plan,
-        now: datetime,
-        caller: str,
-    ) -> list[Outgoing]:
+    async def _records(self, item: _Accepting) -> list[Outgoing]:
+        """What a submission produces: its delivery records, tracking events and notices."""
         context = self._context
+        result, packet, plan, now = item.result, item.packet, item.plan, item.at
+        data, caller = item.submission.admitted.data, item.submission.caller
         layout = context.layout
         body: InlinePacket | PacketReference
         if len(data) <= context.inline_limit:
@@ -727,13 +817,51 @@ class SubmissionService:
             context.layout.tracking.name, str(message_id).encode(), context.codec.encode(tracking)
         )
 
-    async def _accepted(self, result: SubmissionResult, now: datetime) -> None:
+    async def _accepted(self, accepted: Sequence[_Accepting]) -> None:
+        """Mark the submissions accepted, once Kafka holds their records."""
+        ids = [str(item.result.message_id) for item in accepted]
+        at = self._context.clock()
         async with self._context.sessions.begin() as session:
-            await session.execute(
-                update(submissions)
-                .where(submissions.c.message_id == str(result.message_id))
-                .values(state="accepted", accepted_at=now)
-            )
+            for start in range(0, len(ids), ROWS_PER_STATEMENT):
+                await session.execute(
+                    update(submissions)
+                    .where(submissions.c.message_id.in_(ids[start : start + ROWS_PER_STATEMENT]))
+                    .values(state="accepted", accepted_at=at)
+                )
+
+
+def _key(admitted: _Admitted) -> tuple[str, str, str]:
+    """What makes two submissions the same: sender, DocumentId and signed content."""
+    packet = admitted.packet
+    return (packet.sender_code, _document_id(packet), admitted.content)
+
+
+def _stored_result(data: RowMapping) -> SubmissionResult:
+    stored = json.loads(data["outcome"])
+    if isinstance(stored, list):  # written before findings were kept
+        stored = {"recipients": stored, "findings": []}
+    return SubmissionResult(
+        uuid.UUID(data["message_id"]),
+        RecordKind(data["kind"]),
+        data["sender_code"],
+        data["document_id"],
+        tuple(RecipientOutcome.from_dict(o) for o in stored["recipients"]),
+        duplicate=data["state"] == "accepted",
+        findings=tuple(_problem_from_json(f) for f in stored["findings"]),
+        signature=Signature(stored.get("signature", Signature.VERIFIED.value)),
+    )
+
+
+def _log_accepted(item: _Accepting) -> None:
+    outcomes = item.plan.outcomes
+    log.info(
+        "packet accepted",
+        message_id=str(item.result.message_id),
+        sender=item.result.sender_code,
+        kind=item.result.kind.value,
+        routed=sum(o.outcome is not RouteOutcome.REJECTED for o in outcomes),
+        rejected=sum(o.outcome is RouteOutcome.REJECTED for o in outcomes),
+    )
 
 
 def _document_id(packet: Packet) -> str:

@@ -47,7 +47,7 @@ from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEvent, TrackingEventType
 from envelopes.status_rules import DeliveryState, Outcome, decide
 from routing.lifecycle import TERMINAL, Phase, Step, advance
-from routing.schema import UtcDateTime, insert_once, metadata
+from routing.schema import UtcDateTime, insert_once, insert_rows, metadata
 
 messages = Table(
     "tracked_messages",
@@ -128,6 +128,19 @@ class MessageInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A delivery the submission service creates: routed (redirected from `addressed_to`), or
+    refused at once (`phase` failed, with `error`)."""
+
+    message_id: UUID
+    recipient_code: str
+    at: datetime
+    addressed_to: str | None = None
+    phase: Phase = Phase.QUEUED
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryView:
     message_id: UUID
     recipient_code: str
@@ -177,20 +190,29 @@ class TrackingStore:
 
     async def record_message(self, session: AsyncSession, info: MessageInfo) -> bool:
         """Record an accepted message; False if it was recorded before (a re-submission)."""
-        statement = insert_once(session, messages, "message_id").values(
-            message_id=str(info.message_id),
-            kind=info.kind.value,
-            sender_code=info.sender_code,
-            document_id=info.document_id,
-            packet_sha256=info.packet_sha256,
-            submitted_at=info.submitted_at,
-            business_type=info.business_type,
-            answers_message_id=str(info.answers_message_id) if info.answers_message_id else None,
-            status_code=info.status_code.value if info.status_code else None,
-            subject=info.subject[:1000] if info.subject else None,
-            notation=info.notation[:200] if info.notation else None,
-        )
-        return bool(getattr(await session.execute(statement), "rowcount", 0))
+        return await self.record_messages(session, [info]) == 1
+
+    async def record_messages(self, session: AsyncSession, infos: Sequence[MessageInfo]) -> int:
+        """Record accepted messages in multi-row statements; how many were new."""
+        rows = [
+            {
+                "message_id": str(info.message_id),
+                "kind": info.kind.value,
+                "sender_code": info.sender_code,
+                "document_id": info.document_id,
+                "packet_sha256": info.packet_sha256,
+                "submitted_at": info.submitted_at,
+                "business_type": info.business_type,
+                "answers_message_id": (
+                    str(info.answers_message_id) if info.answers_message_id else None
+                ),
+                "status_code": info.status_code.value if info.status_code else None,
+                "subject": info.subject[:1000] if info.subject else None,
+                "notation": info.notation[:200] if info.notation else None,
+            }
+            for info in infos
+        ]
+        return await insert_rows(session, messages, rows, "message_id")
 
     async def record_delivery(
         self,
@@ -205,17 +227,26 @@ class TrackingStore:
     ) -> bool:
         """Record a delivery the submission service created (routed, redirected from
         `addressed_to`, or refused with `error`); False if it was recorded before."""
-        statement = insert_once(session, deliveries, "message_id", "recipient_code").values(
-            message_id=str(message_id),
-            recipient_code=recipient_code,
-            addressed_to=addressed_to,
-            phase=phase.value,
-            attempts=0,
-            created_at=at,
-            updated_at=at,
-            last_error=error,
-        )
-        return bool(getattr(await session.execute(statement), "rowcount", 0))
+        created = NewDelivery(message_id, recipient_code, at, addressed_to, phase, error)
+        return await self.record_deliveries(session, [created]) == 1
+
+    async def record_deliveries(self, session: AsyncSession, created: Sequence[NewDelivery]) -> int:
+        """Record the deliveries of accepted messages in multi-row statements; how many were
+        new."""
+        rows = [
+            {
+                "message_id": str(d.message_id),
+                "recipient_code": d.recipient_code,
+                "addressed_to": d.addressed_to,
+                "phase": d.phase.value,
+                "attempts": 0,
+                "created_at": d.at,
+                "updated_at": d.at,
+                "last_error": d.error,
+            }
+            for d in created
+        ]
+        return await insert_rows(session, deliveries, rows, "message_id", "recipient_code")
 
     async def apply(
         self, session: AsyncSession, event: TrackingEvent, *, source: str | None = None

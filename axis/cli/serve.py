@@ -18,6 +18,13 @@ from axis.node import open_node
 from axis.node_secret import NodeSecretError, load_or_create
 from axis.pkcs11_keys import TokenError
 from axis.settings import Settings, load_settings
+from axis.supervisor import (
+    Supervisor,
+    child_index,
+    die_with_supervisor,
+    process_count,
+    serve_command,
+)
 from routing.node import WorkerRole
 from routing.topics import TopicSetupError
 from signing.errors import SignatureError, TrustError
@@ -31,10 +38,25 @@ worker_app = typer.Typer(
 def _run(roles: list[WorkerRole], *, sync_registry: bool, http: bool = False) -> None:
     settings = load_settings()
     configure_logging(fmt=settings.effective_log_format, level=settings.log_level)
+    index = child_index()
+    if index is not None:
+        die_with_supervisor()
     try:
         if http:  # before anything starts: a TLS file that cannot serve stops the node at once
             server_tls(settings)
-        asyncio.run(_serve(settings, roles, sync_registry=sync_registry, http=http))
+        count = process_count(settings.processes)
+        if http and index is None and count > 1:
+            asyncio.run(_preflight(settings))  # what every process checks, said once
+            typer.echo(
+                f"axis serve: {count} node processes on {settings.listen} (AXIS_PROCESSES); "
+                "Ctrl-C stops",
+                err=True,
+            )
+            raise typer.Exit(Supervisor(count, serve_command(), _say).run())
+        sync = sync_registry and index in (None, 0)
+        asyncio.run(
+            _serve(settings, roles, sync_registry=sync, http=http, shared=index is not None)
+        )
     except NodeSecretError as error:
         typer.echo(f"NODE_SECRET_UNUSABLE: {error}", err=True)
         raise typer.Exit(1) from error
@@ -53,9 +75,26 @@ def _run(roles: list[WorkerRole], *, sync_registry: bool, http: bool = False) ->
         raise typer.Exit(1) from error
 
 
+def _say(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+async def _preflight(settings: Settings) -> None:
+    """The checks a node makes when it starts (schema, topics, the bus's database, the keys),
+    made once before the supervisor starts its processes."""
+    async with open_node(settings):
+        pass
+
+
 async def _serve(
-    settings: Settings, roles: list[WorkerRole], *, sync_registry: bool, http: bool
+    settings: Settings,
+    roles: list[WorkerRole],
+    *,
+    sync_registry: bool,
+    http: bool,
+    shared: bool = False,
 ) -> None:
+    """Run the node; `shared`: one of a supervisor's processes, on a port they all bind."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -78,7 +117,10 @@ async def _serve(
             return
         app = create_app(AppContext(node, load_or_create(settings.secret_key_path)))
         await node.run(
-            roles, stop, sync_registry=sync_registry, also=[serve_http(app, settings, stop)]
+            roles,
+            stop,
+            sync_registry=sync_registry,
+            also=[serve_http(app, settings, stop, shared=shared)],
         )
 
 

@@ -99,7 +99,12 @@ from orgcodes.registry import Registry
 from routing.inbox import Ack, Inbox, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.lifecycle import Phase
 from routing.signature_policy import Signature
-from routing.submission import RouteOutcome, SubmissionRefused, SubmissionResult
+from routing.submission import (
+    BUSY_RETRY_SECONDS,
+    RouteOutcome,
+    SubmissionRefused,
+    SubmissionResult,
+)
 from routing.tracking import DeliveryView, MessageInfo, TrackingStore
 
 log = structlog.get_logger(__name__)
@@ -321,6 +326,9 @@ async def send_edoc(call: Call) -> Fields:
             policy=call.principal.signature_policy,
         )  # fmt: skip
     except SubmissionRefused as error:
+        if error.busy:
+            retry = {"Retry-After": str(BUSY_RETRY_SECONDS)}
+            raise Failure("503", f"{error.code}: {error.message}", retry) from None
         status = "403" if error.forbidden else "400"
         raise refused(status, error.code, error.message) from None
     answer: Fields = {"ErrorDesc": submitted(result), "DocId": str(result.message_id)}

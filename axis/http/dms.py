@@ -18,7 +18,7 @@ from axis.http.errors import ApiError, error_responses
 from axis.tracking_reports import find_reports, message_report
 from envelopes.records import RecordKind
 from routing.inbox import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
-from routing.submission import SubmissionRefused
+from routing.submission import BUSY_RETRY_SECONDS, SubmissionRefused
 from routing.tracking import TrackingStore
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -174,7 +174,7 @@ def message_uuid(value: str) -> uuid.UUID:
             "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
-    responses=error_responses(400, 401, 403, 413, 422),
+    responses=error_responses(400, 401, 403, 413, 422, 503),
 )
 async def send_packet(request: Request, principal: Agency, context: Context) -> SubmitReply:
     """The body is the signed packet's bytes exactly as signed. The node verifies it, checks
@@ -189,6 +189,9 @@ async def send_packet(request: Request, principal: Agency, context: Context) -> 
             policy=principal.signature_policy,
         )  # fmt: skip
     except SubmissionRefused as refused:
+        if refused.busy:
+            retry = {"Retry-After": str(BUSY_RETRY_SECONDS)}
+            raise ApiError(503, refused.code, refused.message, headers=retry) from None
         status = 403 if refused.forbidden else 422
         raise ApiError(status, refused.code, refused.message, problems=refused.problems) from None
     return SubmitReply.model_validate(result.as_dict())

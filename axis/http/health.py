@@ -32,7 +32,8 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Not ready: see `checks`."}},
 )  # fmt: skip
 async def readyz(context: Context) -> JSONResponse:
-    """Broker reachable, database answering, registry loaded and not older than allowed."""
+    """Broker reachable, database answering, registry loaded and not older than allowed, and
+    this process's workers moving (none stuck: see `routing.worker_loop`)."""
     checks: dict[str, dict[str, Any]] = {}
     try:
         async with context.node.sessions() as session:
@@ -46,6 +47,8 @@ async def readyz(context: Context) -> JSONResponse:
         checks["registry"] = {"ok": status.version > 0 and not status.degraded, **status.as_json()}
     else:
         checks["registry"] = {"ok": False, "problem": "the database does not answer"}
+    health = context.node.health
+    checks["workers"] = {"ok": health.ok, "workers": health.report()}
     ready = all(check["ok"] for check in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},

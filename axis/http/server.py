@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
-from axis.http.tls import TlsH11Protocol, server_tls
+from axis.http.tls import TlsHttpToolsProtocol, server_tls
 from axis.settings import Settings
+from axis.supervisor import shared_socket
 
 
 def http_server(app: FastAPI, settings: Settings) -> uvicorn.Server:
@@ -23,9 +24,9 @@ def http_server(app: FastAPI, settings: Settings) -> uvicorn.Server:
         app,
         host=host,
         port=port,
-        # h11 answers `Expect: 100-continue` (the national SDK sends it); ours also hands the
-        # client certificate to the app
-        http=TlsH11Protocol,
+        # httptools (C); both it and h11 answer `Expect: 100-continue` (the national SDK sends
+        # it); ours also hand the client certificate to the app
+        http=TlsHttpToolsProtocol,
         **(tls.uvicorn_options() if tls is not None else {}),
         lifespan="off",
         log_config=None,
@@ -44,10 +45,14 @@ class _NodeServer(uvicorn.Server):
         yield
 
 
-async def serve_http(app: FastAPI, settings: Settings, stop: asyncio.Event) -> None:
-    """Serve until `stop` is set."""
+async def serve_http(
+    app: FastAPI, settings: Settings, stop: asyncio.Event, *, shared: bool = False
+) -> None:
+    """Serve until `stop` is set; `shared`: on a port the node's other processes bind too
+    (`axis.supervisor`)."""
     server = http_server(app, settings)
-    task = asyncio.create_task(server.serve())
+    sockets = [shared_socket(*settings.listen_host_port)] if shared else None
+    task = asyncio.create_task(server.serve(sockets=sockets))
     waiter = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)

@@ -9,10 +9,10 @@ whether one is required (`tls_client_cert`). The handshake verifies a presented 
 certificate against those authorities; a client bound to a certificate (`Client.accepts`) must
 also present exactly that one.
 
-uvicorn (0.54) does not hand the peer certificate to the application, so `TlsH11Protocol` (its
-h11 protocol, which the node uses anyway for the SDK's `Expect: 100-continue`) adds it as the
-ASGI TLS extension, `scope["extensions"]["tls"]["client_cert_chain"]` (PEM, the client's own
-certificate first: Python's `ssl` gives only that one), read back by `peer_certificate`.
+uvicorn (0.54) does not hand the peer certificate to the application, so `TlsHttpToolsProtocol`
+(its httptools protocol, the node's) adds it as the ASGI TLS extension,
+`scope["extensions"]["tls"]["client_cert_chain"]` (PEM, the client's own certificate first:
+Python's `ssl` gives only that one), read back by `peer_certificate`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from axis.settings import Settings
 
@@ -174,25 +174,31 @@ class _WithTls:
         await self.app(scope, receive, send)
 
 
-class TlsH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, also telling the application the connection's TLS parameters and
+def _with_peer(app: ASGIApp, transport: asyncio.Transport) -> ASGIApp:
+    """`app`, told the connection's TLS parameters and client certificate when it has TLS."""
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return app
+    der = ssl_object.getpeercert(binary_form=True)
+    return _WithTls(
+        app,
+        {
+            "server_cert": None,
+            "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
+            "client_cert_name": None,
+            "client_cert_error": None,
+            "tls_version": TLS_VERSIONS.get(ssl_object.version() or ""),
+            "cipher_suite": None,
+        },
+    )
+
+
+class TlsHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (the fast one; it answers `Expect: 100-continue`, which the
+    national SDK sends), also telling the application the connection's TLS parameters and
     client certificate (the ASGI TLS extension). The handshake is over when `connection_made`
     is called, so the certificate is read once per connection."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        ssl_object = transport.get_extra_info("ssl_object")
-        if ssl_object is None:
-            return
-        der = ssl_object.getpeercert(binary_form=True)
-        self.app = _WithTls(
-            self.app,
-            {
-                "server_cert": None,
-                "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
-                "client_cert_name": None,
-                "client_cert_error": None,
-                "tls_version": TLS_VERSIONS.get(ssl_object.version() or ""),
-                "cipher_suite": None,
-            },
-        )
+        self.app = _with_peer(self.app, transport)

@@ -156,6 +156,63 @@ async def test_the_same_packet_twice_gets_the_first_message_id(node: Node) -> No
     assert second.recipients == first.recipients
 
 
+async def test_concurrent_submissions_share_batches_and_each_gets_its_own_answer(
+    node: Node,
+) -> None:
+    """Thirty packets at once, one of them twice and one a status its sender may not send: the
+    copy is answered as a duplicate of the first (one message, one delivery), the refusal is
+    that caller's alone, and every other packet is routed and lands once."""
+    await node.service.submit(document(G22, [H53], 599), caller_codes=None)
+    forged_status = status(H41, G22, 599, StatusCode.ARRIVED)  # H41 never received 599
+    packets = [document(G22, [H53], 600 + n) for n in range(30)]
+    answers = await asyncio.gather(
+        *(node.service.submit(p, caller_codes=None) for p in packets),
+        node.service.submit(packets[0], caller_codes=None),
+        node.service.submit(forged_status, caller_codes=None),
+        return_exceptions=True,
+    )
+    *routed, copy, refused = answers
+    assert isinstance(refused, SubmissionRefused) and refused.code == "STATUS_NOT_A_RECIPIENT"
+    assert all(not isinstance(a, BaseException) and not a.duplicate for a in routed)
+    first = routed[0]
+    assert not isinstance(first, BaseException) and not isinstance(copy, BaseException)
+    assert (copy.message_id, copy.duplicate) == (first.message_id, True)
+    assert len({a.message_id for a in routed if not isinstance(a, BaseException)}) == 30
+
+    async def landed() -> bool:
+        return len(await node.inbox(H53)) >= 31
+
+    await eventually(landed, what="31 documents in H53's inbox")
+    await asyncio.sleep(0.5)
+    assert len(await node.inbox(H53)) == 31
+    async with node.bus.sessions() as session:
+        deliveries = await TrackingStore().deliveries_of(session, first.message_id)
+    assert [d.recipient_code for d in deliveries] == [H53]
+
+
+async def test_a_saturated_node_answers_busy_and_records_nothing_for_it(
+    bus: Bus, workers: asyncio.Event
+) -> None:
+    async with submitting(bus, FromIsSigner()) as running:
+        context = running.service._context  # the same parts, a queue of two
+        small = SubmissionService(context, max_batch=1, max_waiting=2)
+        packets = [document(G22, [H53], 700 + n) for n in range(12)]
+        answers = await asyncio.gather(
+            *(small.submit(p, caller_codes=None) for p in packets), return_exceptions=True
+        )
+    busy = [a for a in answers if isinstance(a, SubmissionRefused)]
+    accepted = [a for a in answers if not isinstance(a, BaseException)]
+    assert busy and all(b.code == "NODE_BUSY" and b.busy for b in busy)
+    assert len(accepted) + len(busy) == 12
+
+    async def landed() -> bool:
+        return len(await running.inbox(H53)) >= len(accepted)
+
+    await eventually(landed, what="the accepted packets in H53's inbox")
+    await asyncio.sleep(0.5)
+    assert len(await running.inbox(H53)) == len(accepted)  # the busy ones: nothing recorded
+
+
 async def test_a_client_cannot_send_as_another_agency(node: Node) -> None:
     with pytest.raises(SubmissionRefused) as refused:
         await node.service.submit(document(G22, [H53], 3), caller_codes=frozenset({H41}))

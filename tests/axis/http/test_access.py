@@ -228,5 +228,5 @@ async def test_public_routes_answer_without_a_client(http_node: HttpNode) -> Non
         ready = await anonymous.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert {name for name, check in ready.json()["checks"].items() if check["ok"]} == {
-        "database", "broker", "registry",
+        "database", "broker", "registry", "workers",
     }  # fmt: skip
