@@ -42,6 +42,11 @@ CONNECT_TIMEOUT = 5.0
 """Seconds to open a PostgreSQL connection before the database counts as unreachable."""
 POOL_RECYCLE = 1800
 """Seconds after which a pooled connection is replaced (servers and firewalls drop idle ones)."""
+POOL_SIZE = 20
+"""PostgreSQL connections a process keeps open. Under load every request, batch and worker holds
+one for a moment; SQLAlchemy's default (5, and 10 more opened and closed again per use) made
+the node open a connection for most requests (asyncpg reads the server's types on each)."""
+POOL_OVERFLOW = 10
 _OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 """admin and crash shutdown, cannot connect now, too many connections (and class 08, below)."""
 
@@ -104,6 +109,8 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
     engine = create_async_engine(
         parsed,
         pool_recycle=POOL_RECYCLE,
+        pool_size=kwargs.pop("pool_size", POOL_SIZE),
+        max_overflow=kwargs.pop("max_overflow", POOL_OVERFLOW),
         connect_args=connect_args,
         hide_parameters=True,  # an error's text never carries packet bytes or secrets to a log
         **kwargs,

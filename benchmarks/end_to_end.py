@@ -266,8 +266,13 @@ def node_env(data_dir: Path, bootstrap: str, database_url: str, schema: str | No
     if schema:
         env["AXIS_DATABASE_SCHEMA"] = schema
     if processes is not None:
-        env["AXIS_HTTP_PROCESSES"] = str(processes)
+        env["AXIS_PROCESSES"] = str(processes)
     return env
+
+
+def log_file(path: Path) -> IO[bytes]:
+    """Where the node's output goes (AXIS_B1_NODE_LOG keeps it after the run)."""
+    return path.open("wb")
 
 
 def spawn(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -285,7 +290,7 @@ async def running_node(
 ) -> AsyncIterator[NodeUnderTest]:
     secrets = await prepare(data_dir, database_url, schema)
     port = free_port()
-    log = (data_dir / "node.log").open("wb")
+    log = log_file(Path(os.environ.get("AXIS_B1_NODE_LOG") or data_dir / "node.log"))
     process = spawn(node_env(data_dir, bootstrap, database_url, schema, port, processes), log)
     node = NodeUnderTest(f"http://127.0.0.1:{port}", database_url, schema, process, secrets)
     try:
@@ -659,7 +664,7 @@ def main() -> None:
         "--processes",
         type=int,
         default=None,
-        help="AXIS_HTTP_PROCESSES for the node (default: the node's own)",
+        help="AXIS_PROCESSES for the node (default: the node's own)",
     )
     parser.add_argument(
         "--profile",

@@ -19,7 +19,7 @@ from envelopes.model import Packet
 from envelopes.policy import is_error
 from envelopes.problem_codes import ProblemCode
 from envelopes.reading import read_packet
-from envelopes.safe_parsing import Limits, element_lines, scan
+from envelopes.safe_parsing import Limits, ScannedPacket, element_lines, scan
 from envelopes.schema import schema_findings
 
 DEFAULT_LIMITS = Limits()
@@ -42,7 +42,12 @@ def parse_packet(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Packet:
 
     The packet keeps `data` itself (no copy) as `raw`, for signature verification.
     """
-    scanned = scan(data, limits)
+    return read_scanned(scan(data, limits), data)
+
+
+def read_scanned(scanned: ScannedPacket, data: bytes) -> Packet:
+    """The packet `scan` found in `data` (see `parse_packet`); `data` must be what `scanned`
+    holds, element for element (lines of problems are found in it)."""
     packet, model_findings = read_packet(scanned, data)
     findings = _merge(
         scanned.findings + model_findings, schema_findings(scanned.root, MAX_PROBLEMS)
@@ -53,6 +58,19 @@ def parse_packet(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Packet:
     if not findings:
         return packet
     return dataclasses.replace(packet, findings=tuple(_problems(findings, scanned.root, data)))
+
+
+def without_signature(scanned: ScannedPacket) -> ScannedPacket:
+    """`scanned` (changed in place) without the element ending edXMLEnvelope/edXMLHeader when
+    it is a Signature: what an enveloped signature standing there covers. For a verifier that
+    has checked that the packet's one XML-DSig Signature stands there (`signing.shape`)."""
+    for envelope in scanned.root:
+        if envelope.tag != "edXMLEnvelope":
+            continue
+        for header in envelope:
+            if header.tag == "edXMLHeader" and len(header) and header[-1].tag == "Signature":
+                header.remove(header[-1])
+    return scanned
 
 
 def validate(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Problem]:

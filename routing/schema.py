@@ -44,7 +44,8 @@ def insert_once(session: AsyncSession, table: Table, *conflict_columns: str) -> 
 
 
 ROWS_PER_STATEMENT = 500
-"""Rows per multi-row INSERT: well under SQLite's and PostgreSQL's limits on bound parameters."""
+"""Values per `IN (...)` list and rows per bulk statement: well under SQLite's and PostgreSQL's
+limits on bound parameters."""
 
 
 async def insert_rows(
@@ -52,16 +53,17 @@ async def insert_rows(
     table: Table,
     rows: Sequence[Mapping[str, object]],
     *conflict_columns: str,
-) -> int:
-    """`insert_once` of many rows, in multi-row statements; how many rows were new."""
-    inserted = 0
+) -> None:
+    """`insert_once` of many rows. One compiled statement executed for all of them (SQLAlchemy
+    caches it and sends the rows in multi-row batches); a statement with the rows inlined in
+    VALUES would be compiled anew for every batch, which costs more than the database's work."""
+    if not rows:
+        return
+    statement = insert_once(session, table, *conflict_columns)
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        result = await session.execute(
-            insert_once(session, table, *conflict_columns).values(list(chunk))
+        await session.execute(
+            statement, [dict(row) for row in rows[start : start + ROWS_PER_STATEMENT]]
         )
-        inserted += int(getattr(result, "rowcount", 0) or 0)
-    return inserted
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -28,6 +28,7 @@ message id; the facts it produces again are recorded once (see `routing.tracking
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import uuid
@@ -78,6 +79,8 @@ MAX_BATCH = 256
 """Submissions accepted together: one database transaction and one Kafka commit for them."""
 MAX_WAITING = 2048
 """Verified submissions that may wait for a batch; past it the node answers `NODE_BUSY`."""
+MAX_RUNNING = 4
+"""Batches accepted at once: while one waits for Kafka's commit, the next is written."""
 NODE_BUSY = "NODE_BUSY"
 BUSY_RETRY_SECONDS = 1
 
@@ -344,8 +347,10 @@ class SubmissionService:
     ) -> None:
         self._context = context
         self._batches: BatchQueue[_Submission, SubmissionResult] = BatchQueue(
-            self._accept, max_batch=max_batch, max_waiting=max_waiting
+            self._accept, max_batch=max_batch, max_waiting=max_waiting, max_running=MAX_RUNNING
         )
+        self._in_flight: dict[tuple[str, str, str], asyncio.Future[SubmissionResult]] = {}
+        """Packets being accepted, by `_key`: the same packet again waits for their answer."""
 
     async def submit(
         self,
@@ -372,30 +377,35 @@ class SubmissionService:
             if found is not None and found.duplicate:
                 return found  # signed before: not signed again
             admitted = await self._node_signed(admitted, data, now)
+        key = _key(admitted)
+        pending = self._in_flight.get(key)
+        if pending is not None:  # the same packet is being accepted right now: its answer
+            answer = await asyncio.shield(pending)
+            return dataclasses.replace(answer, duplicate=True)
         try:
-            return await self._batches.submit(_Submission(admitted, caller, now))
+            accepting = self._batches.submit(_Submission(admitted, caller, now))
         except QueueFull:
             raise SubmissionRefused(
                 NODE_BUSY,
                 "The node is receiving more packets than it can accept right now; nothing was "
                 f"recorded: send the packet again in {BUSY_RETRY_SECONDS} seconds.",
             ) from None
+        self._in_flight[key] = accepting
+        accepting.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(accepting)
 
     async def _accept(self, batch: Sequence[_Submission]) -> list[SubmissionResult | BaseException]:
-        """A batch of verified submissions: de-duplicated (against earlier ones and each
-        other), routed, recorded in one database transaction, produced in one Kafka
-        transaction, then marked accepted in one statement. A refusal or failure is the
-        answer of the submission it concerns; a failure of the shared writes, of them all."""
+        """A batch of verified submissions (no packet twice: `submit` keeps copies out):
+        de-duplicated against earlier ones, routed, recorded in one database transaction,
+        produced in one Kafka transaction, then marked accepted in one statement. A refusal or
+        failure is the answer of the submission it concerns; a failure of the shared writes, of
+        them all."""
         context = self._context
         answers: list[SubmissionResult | BaseException | None] = [None] * len(batch)
         keys = [_key(s.admitted) for s in batch]
         earlier = await self._earlier(set(keys))
-        first: dict[tuple[str, str, str], int] = {}
         accepted: list[_Accepting] = []
         for index, (submission, key) in enumerate(zip(batch, keys, strict=True)):
-            if key in first:
-                continue  # the same packet twice in one batch: answered as the first one
-            first[key] = index
             found = earlier.get(key)
             if found is not None and found.duplicate:
                 answers[index] = found
@@ -417,14 +427,6 @@ class SubmissionService:
                 for item in accepted:
                     answers[item.index] = item.result
                     _log_accepted(item)
-        for index, key in enumerate(keys):
-            if answers[index] is None:
-                same = answers[first[key]]
-                answers[index] = (
-                    dataclasses.replace(same, duplicate=True)
-                    if isinstance(same, SubmissionResult)
-                    else same
-                )
         return [a for a in answers if a is not None]
 
     async def _prepared(

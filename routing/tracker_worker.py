@@ -67,38 +67,48 @@ class TrackerWorker:
         return None
 
     async def handle(self, consumer: AIOKafkaConsumer, records: Records) -> None:
+        """The batch's dead letters, then its tracking events (applied together: a few
+        multi-row statements), then its evidence (one append per chain), in one transaction;
+        the offsets are committed after it."""
         offsets: dict[TopicPartition, int] = {}
+        events: list[tuple[TrackingEvent, str, int]] = []
         async with self._sessions.begin() as session:
             for tp, items in records.items():
                 for item in items:
                     source = f"{item.topic}:{item.partition}:{item.offset}"
                     if item.topic == self._layout.dead_letters.name:
                         await self._dead_letter(session, source, item)
-                    else:
-                        await self._tracking(session, source, item.value or b"", tp.partition)
+                    elif (event := self._decoded(item.value or b"", source)) is not None:
+                        events.append((event, source, tp.partition))
                     offsets[tp] = item.offset + 1
+            await self._tracking(session, events)
         await consumer.commit(offsets)
 
-    async def _tracking(
-        self, session: AsyncSession, source: str, value: bytes, partition: int
-    ) -> None:
+    def _decoded(self, value: bytes, source: str) -> TrackingEvent | None:
         try:
-            event = self._codec.decode(value, TrackingEvent)
+            return self._codec.decode(value, TrackingEvent)
         except Exception:
             log.exception("unreadable tracking event skipped", source=source)
+            return None
+
+    async def _tracking(
+        self, session: AsyncSession, events: list[tuple[TrackingEvent, str, int]]
+    ) -> None:
+        applied = await self._store.apply_many(session, [(e, source) for e, source, _ in events])
+        proven = [
+            (event, partition, kind)
+            for (event, _, partition), done in zip(events, applied, strict=True)
+            if done.recorded and (kind := _EVIDENCE.get(event.event)) is not None
+        ]
+        if not proven:
             return
-        applied = await self._store.apply(session, event, source=source)
-        kind = _EVIDENCE.get(event.event)
-        if not applied.recorded or kind is None:
-            return
-        message = await self._store.message(session, event.message_id)
-        if message is None:  # a notice the axis wrote itself: nothing was submitted to prove
-            return
-        # One chain per tracking partition: only this partition's owner appends to it.
-        await self._evidence.append(
-            session,
-            partition,
-            [
+        known = await self._store.messages(session, {event.message_id for event, _, _ in proven})
+        chains: dict[int, list[Evidence]] = {}
+        for event, partition, kind in proven:
+            message = known.get(event.message_id)
+            if message is None:  # a notice the axis wrote itself: nothing was submitted to prove
+                continue
+            chains.setdefault(partition, []).append(
                 Evidence(
                     kind=kind,
                     message_id=str(event.message_id),
@@ -107,8 +117,10 @@ class TrackerWorker:
                     at=event.at,
                     detail=event.detail or "",
                 )
-            ],
-        )
+            )
+        # One chain per tracking partition: only this partition's owner appends to it.
+        for partition, facts in sorted(chains.items()):
+            await self._evidence.append(session, partition, facts)
 
     async def _dead_letter(
         self, session: AsyncSession, source: str, item: ConsumerRecord[bytes, bytes]

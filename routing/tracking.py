@@ -21,8 +21,9 @@ no status can make its sender a reader of someone else's document.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -36,6 +37,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
     or_,
     select,
     update,
@@ -47,7 +49,7 @@ from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEvent, TrackingEventType
 from envelopes.status_rules import DeliveryState, Outcome, decide
 from routing.lifecycle import TERMINAL, Phase, Step, advance
-from routing.schema import UtcDateTime, insert_once, insert_rows, metadata
+from routing.schema import ROWS_PER_STATEMENT, UtcDateTime, insert_rows, metadata
 
 messages = Table(
     "tracked_messages",
@@ -188,12 +190,12 @@ class Applied:
 class TrackingStore:
     """Writes and queries the tracking tables inside the caller's session and transaction."""
 
-    async def record_message(self, session: AsyncSession, info: MessageInfo) -> bool:
-        """Record an accepted message; False if it was recorded before (a re-submission)."""
-        return await self.record_messages(session, [info]) == 1
+    async def record_message(self, session: AsyncSession, info: MessageInfo) -> None:
+        """Record an accepted message (nothing when it was recorded before: a re-submission)."""
+        await self.record_messages(session, [info])
 
-    async def record_messages(self, session: AsyncSession, infos: Sequence[MessageInfo]) -> int:
-        """Record accepted messages in multi-row statements; how many were new."""
+    async def record_messages(self, session: AsyncSession, infos: Sequence[MessageInfo]) -> None:
+        """Record accepted messages, in bulk (those recorded before are left as they are)."""
         rows = [
             {
                 "message_id": str(info.message_id),
@@ -212,7 +214,7 @@ class TrackingStore:
             }
             for info in infos
         ]
-        return await insert_rows(session, messages, rows, "message_id")
+        await insert_rows(session, messages, rows, "message_id")
 
     async def record_delivery(
         self,
@@ -224,15 +226,17 @@ class TrackingStore:
         addressed_to: str | None = None,
         phase: Phase = Phase.QUEUED,
         error: str | None = None,
-    ) -> bool:
+    ) -> None:
         """Record a delivery the submission service created (routed, redirected from
-        `addressed_to`, or refused with `error`); False if it was recorded before."""
+        `addressed_to`, or refused with `error`); nothing when it was recorded before."""
         created = NewDelivery(message_id, recipient_code, at, addressed_to, phase, error)
-        return await self.record_deliveries(session, [created]) == 1
+        await self.record_deliveries(session, [created])
 
-    async def record_deliveries(self, session: AsyncSession, created: Sequence[NewDelivery]) -> int:
-        """Record the deliveries of accepted messages in multi-row statements; how many were
-        new."""
+    async def record_deliveries(
+        self, session: AsyncSession, created: Sequence[NewDelivery]
+    ) -> None:
+        """Record the deliveries of accepted messages, in bulk (those recorded before are left
+        as they are)."""
         rows = [
             {
                 "message_id": str(d.message_id),
@@ -246,100 +250,75 @@ class TrackingStore:
             }
             for d in created
         ]
-        return await insert_rows(session, deliveries, rows, "message_id", "recipient_code")
+        await insert_rows(session, deliveries, rows, "message_id", "recipient_code")
 
     async def apply(
         self, session: AsyncSession, event: TrackingEvent, *, source: str | None = None
     ) -> Applied:
         """Record `event` in the timeline and move its delivery as far as the rules allow."""
-        accepted = event.event is TrackingEventType.ACCEPTED  # about the message, not a delivery
-        current = (
-            None
-            if accepted
-            else await self.delivery(session, event.message_id, event.recipient_code)
-        )
-        if current is None and event.event is TrackingEventType.STATUS:
-            return Applied(recorded=False, effect="no_delivery", delivery=None)
-        effect, moved = ("recorded", (None, None)) if accepted else _effect(current, event)
-        inserted = await session.execute(
-            insert_once(session, timeline).values(
-                message_id=str(event.message_id),
-                recipient_code=event.recipient_code,
-                event=event.event.value,
-                at=event.at,
-                attempt=event.attempt,
-                node_id=event.node_id,
-                status_code=event.status_code.value if event.status_code else None,
-                detail=(event.detail or "")[:2000] or None,
-                effect=effect,
-                source=source,
-                fact_key=fact_key(event),
-            )
-        )
-        if not getattr(inserted, "rowcount", 0):
-            return Applied(recorded=False, effect="seen_before", delivery=current)
-        if accepted:
-            return Applied(recorded=True, effect=effect, delivery=None)
-        delivery = await self._move(session, current, event, moved)
-        return Applied(recorded=True, effect=effect, delivery=delivery)
+        (applied,) = await self.apply_many(session, [(event, source)])
+        return applied
 
-    async def _move(
-        self,
-        session: AsyncSession,
-        current: DeliveryView | None,
-        event: TrackingEvent,
-        moved: tuple[Phase | None, DeliveryState | None],
-    ) -> DeliveryView | None:
-        phase, status = moved
-        error = event.detail if event.event in _ERROR_EVENTS else None
-        if current is None:
-            if phase is None:  # a status or an unknown event for a delivery never routed
-                phase = Phase.QUEUED
-            state = status or DeliveryState()
-            await session.execute(
-                insert_once(session, deliveries, "message_id", "recipient_code").values(
-                    message_id=str(event.message_id),
-                    recipient_code=event.recipient_code,
-                    addressed_to=None,
-                    phase=phase.value,
-                    status_progress=_code(state.progress),
-                    status_change=_code(state.change),
-                    attempts=event.attempt if event.event in _ATTEMPT_OUTCOMES else 0,
-                    created_at=event.at,
-                    updated_at=event.at,
-                    last_error=error,
-                )
+    async def apply_many(
+        self, session: AsyncSession, events: Sequence[tuple[TrackingEvent, str | None]]
+    ) -> list[Applied]:
+        """Apply `events` (each with its Kafka position, `source`) in order, as `apply` would one
+        by one, in a few multi-row statements: read the deliveries and the facts already
+        recorded, decide in memory (`decide_events`), write the timeline rows, the new and the
+        moved deliveries."""
+        if not events:
+            return []
+        message_ids = sorted({str(e.message_id) for e, _ in events})
+        current: dict[tuple[str, str], DeliveryView] = {}
+        for chunk in _chunks(message_ids):
+            rows = await session.execute(
+                select(deliveries).where(deliveries.c.message_id.in_(chunk))
             )
-        else:
-            values: dict[str, object] = {}
-            if event.event in _ATTEMPT_OUTCOMES:
-                values["attempts"] = max(current.attempts, event.attempt)
-            if phase is not None:
-                values["phase"] = phase.value
-            if status is not None:
-                values["status_progress"] = _code(status.progress)
-                values["status_change"] = _code(status.change)
-            if phase is not None or status is not None:
-                values["updated_at"] = max(current.updated_at, event.at)
-            if error is not None:
-                values["last_error"] = error[:1000]
-            if not values:
-                return current
+            for row in rows:
+                view = _delivery(row._mapping)
+                current[(str(view.message_id), view.recipient_code)] = view
+        facts = [key for e, _ in events if (key := fact_key(e)) is not None]
+        sources = [s for _, s in events if s is not None]
+        seen: set[str] = set()
+        for column, values in ((timeline.c.fact_key, facts), (timeline.c.source, sources)):
+            for chunk in _chunks(sorted(set(values))):
+                found = await session.execute(select(column).where(column.in_(chunk)))
+                seen.update(str(v) for v in found.scalars())
+        decided = decide_events(current, seen, events)
+        await insert_rows(session, timeline, decided.timeline)
+        await insert_rows(
+            session, deliveries, [_delivery_row(v) for v in decided.created],
+            "message_id", "recipient_code",
+        )  # fmt: skip
+        if decided.moved:
             await session.execute(
                 update(deliveries)
                 .where(
-                    deliveries.c.message_id == str(event.message_id),
-                    deliveries.c.recipient_code == event.recipient_code,
+                    deliveries.c.message_id == bindparam("key_message_id"),
+                    deliveries.c.recipient_code == bindparam("key_recipient_code"),
                 )
-                .values(**values)
+                .values({name: bindparam(name) for name in _MOVED_COLUMNS}),
+                [_moved_row(v) for v in decided.moved],
             )
-        return await self.delivery(session, event.message_id, event.recipient_code)
+        return decided.applied
 
     async def message(self, session: AsyncSession, message_id: UUID) -> MessageInfo | None:
         row = (
             await session.execute(select(messages).where(messages.c.message_id == str(message_id)))
         ).first()
         return _message(row._mapping) if row is not None else None
+
+    async def messages(
+        self, session: AsyncSession, message_ids: set[UUID]
+    ) -> dict[UUID, MessageInfo]:
+        """The messages of `message_ids` that exist, in one statement per 500."""
+        found: dict[UUID, MessageInfo] = {}
+        for chunk in _chunks(sorted(str(m) for m in message_ids)):
+            rows = await session.execute(select(messages).where(messages.c.message_id.in_(chunk)))
+            for row in rows:
+                info = _message(row._mapping)
+                found[info.message_id] = info
+        return found
 
     async def messages_by_document(
         self, session: AsyncSession, document_id: str, *, sender_code: str | None = None
@@ -483,6 +462,144 @@ _ERROR_EVENTS = frozenset(
         TrackingEventType.HELD_BACK,
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedEvents:
+    """What a batch of tracking events does, decided without I/O (`decide_events`)."""
+
+    applied: list[Applied]
+    timeline: list[dict[str, object]]
+    """The timeline rows to insert, one per event recorded."""
+    created: list[DeliveryView]
+    """Deliveries that did not exist (an event about a delivery never recorded)."""
+    moved: list[DeliveryView]
+    """Existing deliveries in their new state, each once."""
+
+
+def decide_events(
+    current: Mapping[tuple[str, str], DeliveryView],
+    seen: set[str],
+    events: Sequence[tuple[TrackingEvent, str | None]],
+) -> DecidedEvents:
+    """Apply `events` in order to the deliveries `current` (keyed by message id and recipient),
+    skipping every event whose fact key or Kafka position is in `seen` (recorded before, or
+    earlier in the batch)."""
+    state = dict(current)
+    seen = set(seen)
+    applied: list[Applied] = []
+    rows: list[dict[str, object]] = []
+    created: dict[tuple[str, str], DeliveryView] = {}
+    moved: dict[tuple[str, str], DeliveryView] = {}
+    for event, source in events:
+        key = (str(event.message_id), event.recipient_code)
+        accepted = event.event is TrackingEventType.ACCEPTED  # about the message
+        delivery = None if accepted else state.get(key)
+        if delivery is None and event.event is TrackingEventType.STATUS:
+            applied.append(Applied(recorded=False, effect="no_delivery", delivery=None))
+            continue
+        fact = fact_key(event)
+        if (fact is not None and fact in seen) or (source is not None and source in seen):
+            applied.append(Applied(recorded=False, effect="seen_before", delivery=delivery))
+            continue
+        seen.update(k for k in (fact, source) if k is not None)
+        effect, change = ("recorded", (None, None)) if accepted else _effect(delivery, event)
+        rows.append(_timeline_row(event, effect, source, fact))
+        if accepted:
+            applied.append(Applied(recorded=True, effect=effect, delivery=None))
+            continue
+        after = _moved(delivery, event, change)
+        if after is not delivery:
+            state[key] = after
+            if key in created or delivery is None:
+                created[key] = after
+            else:
+                moved[key] = after
+        applied.append(Applied(recorded=True, effect=effect, delivery=after))
+    return DecidedEvents(applied, rows, list(created.values()), list(moved.values()))
+
+
+def _moved(
+    current: DeliveryView | None,
+    event: TrackingEvent,
+    change: tuple[Phase | None, DeliveryState | None],
+) -> DeliveryView:
+    """The delivery after `event` (`current` itself when nothing changes)."""
+    phase, status = change
+    error = event.detail[:1000] if event.event in _ERROR_EVENTS and event.detail else None
+    attempt = event.event in _ATTEMPT_OUTCOMES
+    if current is None:  # a status or an unknown event for a delivery never routed
+        return DeliveryView(
+            message_id=event.message_id, recipient_code=event.recipient_code, addressed_to=None,
+            phase=phase or Phase.QUEUED, status=status or DeliveryState(),
+            attempts=event.attempt if attempt else 0, created_at=event.at, updated_at=event.at,
+            last_error=error,
+        )  # fmt: skip
+    if not (attempt or phase is not None or status is not None or error is not None):
+        return current
+    return dataclasses.replace(
+        current,
+        attempts=max(current.attempts, event.attempt) if attempt else current.attempts,
+        phase=phase if phase is not None else current.phase,
+        status=status if status is not None else current.status,
+        updated_at=(
+            max(current.updated_at, event.at)
+            if phase is not None or status is not None
+            else current.updated_at
+        ),
+        last_error=error if error is not None else current.last_error,
+    )
+
+
+def _timeline_row(
+    event: TrackingEvent, effect: str, source: str | None, fact: str | None
+) -> dict[str, object]:
+    return {
+        "message_id": str(event.message_id),
+        "recipient_code": event.recipient_code,
+        "event": event.event.value,
+        "at": event.at,
+        "attempt": event.attempt,
+        "node_id": event.node_id,
+        "status_code": event.status_code.value if event.status_code else None,
+        "detail": (event.detail or "")[:2000] or None,
+        "effect": effect,
+        "source": source,
+        "fact_key": fact,
+    }
+
+
+_MOVED_COLUMNS = (
+    "phase", "status_progress", "status_change", "attempts", "updated_at", "last_error",
+)  # fmt: skip
+
+
+def _delivery_row(view: DeliveryView) -> dict[str, object]:
+    return {
+        "message_id": str(view.message_id),
+        "recipient_code": view.recipient_code,
+        "addressed_to": view.addressed_to,
+        "phase": view.phase.value,
+        "status_progress": _code(view.status.progress),
+        "status_change": _code(view.status.change),
+        "attempts": view.attempts,
+        "created_at": view.created_at,
+        "updated_at": view.updated_at,
+        "last_error": view.last_error,
+    }
+
+
+def _moved_row(view: DeliveryView) -> dict[str, object]:
+    row = _delivery_row(view)
+    return {
+        "key_message_id": row["message_id"],
+        "key_recipient_code": row["recipient_code"],
+        **{name: row[name] for name in _MOVED_COLUMNS},
+    }
+
+
+def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[i : i + ROWS_PER_STATEMENT] for i in range(0, len(values), ROWS_PER_STATEMENT)]
 
 
 def _effect(

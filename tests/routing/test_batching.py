@@ -37,7 +37,7 @@ async def test_batches_hold_at_most_max_batch_and_run_one_after_the_other() -> N
     gate = asyncio.Event()
     recorder = Recorder(gate=gate)
     queue: BatchQueue[int, int] = BatchQueue(recorder.handle, max_batch=2, max_waiting=100)
-    waiting = [asyncio.create_task(queue.submit(i * 2)) for i in range(5)]
+    waiting = [asyncio.ensure_future(queue.submit(i * 2)) for i in range(5)]
     await asyncio.sleep(0.01)
     assert recorder.batches == [[0, 2]]  # the next batch waits for the first to finish
     gate.set()
@@ -48,12 +48,12 @@ async def test_batches_hold_at_most_max_batch_and_run_one_after_the_other() -> N
 async def test_a_full_queue_refuses_at_once() -> None:
     gate = asyncio.Event()
     queue: BatchQueue[int, int] = BatchQueue(Recorder(gate=gate).handle, max_batch=1, max_waiting=2)
-    first = asyncio.create_task(queue.submit(0))  # taken into the batch in hand
+    first = asyncio.ensure_future(queue.submit(0))  # taken into the batch in hand
     await asyncio.sleep(0.01)
-    held = [asyncio.create_task(queue.submit(i)) for i in (2, 4)]
+    held = [asyncio.ensure_future(queue.submit(i)) for i in (2, 4)]
     await asyncio.sleep(0.01)
     with pytest.raises(QueueFull):
-        await queue.submit(6)
+        queue.submit(6)
     gate.set()
     assert await first == 0
     assert await asyncio.gather(*held) == [20, 40]
@@ -79,9 +79,24 @@ async def test_a_caller_that_goes_away_leaves_its_item_to_be_handled() -> None:
     gate = asyncio.Event()
     recorder = Recorder(gate=gate)
     queue: BatchQueue[int, int] = BatchQueue(recorder.handle, max_batch=10, max_waiting=10)
-    caller = asyncio.create_task(queue.submit(4))
+    caller = asyncio.ensure_future(queue.submit(4))
     await asyncio.sleep(0.01)
     caller.cancel()
     gate.set()
     assert await queue.submit(6) == 60
     assert recorder.batches == [[4], [6]]
+
+
+async def test_up_to_max_running_batches_are_handled_at_once() -> None:
+    gate = asyncio.Event()
+    recorder = Recorder(gate=gate)
+    queue: BatchQueue[int, int] = BatchQueue(
+        recorder.handle, max_batch=2, max_waiting=100, max_running=2
+    )
+    waiting = [asyncio.ensure_future(queue.submit(i * 2)) for i in range(5)]
+    await asyncio.sleep(0.01)
+    assert recorder.batches == [[0, 2], [4, 6]]  # two at once; the rest waits for one to end
+    assert queue.waiting == 1
+    gate.set()
+    assert await asyncio.gather(*waiting) == [0, 20, 40, 60, 80]
+    assert sorted(x for batch in recorder.batches for x in batch) == [0, 2, 4, 6, 8]
