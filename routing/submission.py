@@ -77,8 +77,10 @@ INLINE_LIMIT = 512 * 1024
 """Packets up to this size travel inside the delivery record; bigger ones by reference."""
 MAX_BATCH = 256
 """Submissions accepted together: one database transaction and one Kafka commit for them."""
-MAX_WAITING = 2048
-"""Verified submissions that may wait for a batch; past it the node answers `NODE_BUSY`."""
+MAX_IN_PROGRESS = 256
+"""Submissions a process holds at once (being verified or waiting for their batch); past it the
+node answers `NODE_BUSY` at once, so that a saturated node says "busy, try again" in
+milliseconds instead of letting answers take longer than clients wait."""
 MAX_RUNNING = 4
 """Batches accepted at once: while one waits for Kafka's commit, the next is written."""
 NODE_BUSY = "NODE_BUSY"
@@ -343,12 +345,17 @@ class SubmissionService:
         context: SubmissionContext,
         *,
         max_batch: int = MAX_BATCH,
-        max_waiting: int = MAX_WAITING,
+        max_in_progress: int = MAX_IN_PROGRESS,
     ) -> None:
         self._context = context
         self._batches: BatchQueue[_Submission, SubmissionResult] = BatchQueue(
-            self._accept, max_batch=max_batch, max_waiting=max_waiting, max_running=MAX_RUNNING
+            self._accept,
+            max_batch=max_batch,
+            max_waiting=max_in_progress,
+            max_running=MAX_RUNNING,
         )
+        self._max_in_progress = max_in_progress
+        self._in_progress = 0
         self._in_flight: dict[tuple[str, str, str], asyncio.Future[SubmissionResult]] = {}
         """Packets being accepted, by `_key`: the same packet again waits for their answer."""
 
@@ -364,7 +371,22 @@ class SubmissionService:
         under the client's signature `policy`. The packet is verified here; what follows
         (de-duplication, routing, the records in the database and on Kafka) is done for a
         batch of concurrent submissions at once (`_accept`). `SubmissionRefused` when refused,
-        `NODE_BUSY` among them when too many submissions wait."""
+        `NODE_BUSY` among them when too many submissions are in progress."""
+        if self._in_progress >= self._max_in_progress:
+            raise _busy()
+        self._in_progress += 1
+        try:
+            return await self._submit(data, caller_codes, caller, policy)
+        finally:
+            self._in_progress -= 1
+
+    async def _submit(
+        self,
+        data: bytes,
+        caller_codes: frozenset[str] | None,
+        caller: str,
+        policy: SignaturePolicy,
+    ) -> SubmissionResult:
         context = self._context
         now = context.clock()
         admitted = self._admit(data, now, policy, caller_codes)
@@ -385,11 +407,7 @@ class SubmissionService:
         try:
             accepting = self._batches.submit(_Submission(admitted, caller, now))
         except QueueFull:
-            raise SubmissionRefused(
-                NODE_BUSY,
-                "The node is receiving more packets than it can accept right now; nothing was "
-                f"recorded: send the packet again in {BUSY_RETRY_SECONDS} seconds.",
-            ) from None
+            raise _busy() from None
         self._in_flight[key] = accepting
         accepting.add_done_callback(lambda _: self._in_flight.pop(key, None))
         return await asyncio.shield(accepting)
@@ -830,6 +848,14 @@ class SubmissionService:
                     .where(submissions.c.message_id.in_(ids[start : start + ROWS_PER_STATEMENT]))
                     .values(state="accepted", accepted_at=at)
                 )
+
+
+def _busy() -> SubmissionRefused:
+    return SubmissionRefused(
+        NODE_BUSY,
+        "The node is receiving more packets than it can accept right now; nothing was "
+        f"recorded: send the packet again in {BUSY_RETRY_SECONDS} seconds.",
+    )
 
 
 def _key(admitted: _Admitted) -> tuple[str, str, str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 import structlog
@@ -36,6 +36,7 @@ STALL_SECONDS = 15.0
 RETRY_PAUSE = 1.0
 """Between a failed batch and its retry, so that a broken dependency does not spin the CPU."""
 CLOSE_SECONDS = 10.0
+START_SECONDS = 30.0
 
 
 class BatchHandler(Protocol):
@@ -92,16 +93,19 @@ async def _consume(
 ) -> str | None:
     """Consume until `stop` is set (None) or until the worker is stuck (why)."""
     failing_since: float | None = None
-    try:
-        await consumer.start()
-        await handler.start()
+    try:  # a client that cannot reach its coordinator may wait for ever: bounded
+        await asyncio.wait_for(consumer.start(), timeout=START_SECONDS)
+        await asyncio.wait_for(handler.start(), timeout=START_SECONDS)
     except Exception as error:
         return f"could not start: {type(error).__name__}: {error}"
     last_progress = time.monotonic()
     failures = 0
+    marks: dict[str, int] = {}
     while not stop.is_set():
-        try:
-            records = await consumer.getmany(timeout_ms=poll_ms)
+        try:  # a consumer that lost its coordinator may never return: bounded
+            records = await asyncio.wait_for(
+                consumer.getmany(timeout_ms=poll_ms), timeout=poll_ms / 1000 + stall_seconds
+            )
             if not records:
                 await handler.idle(consumer)
         except Exception as error:
@@ -114,11 +118,10 @@ async def _consume(
             continue
         if not records:
             if failing_since is None and time.monotonic() - last_progress > stall_seconds:
-                waiting = await _waiting(consumer)
-                if waiting is None or waiting > 0:
-                    said = "unknown" if waiting is None else str(waiting)
-                    return f"{said} records wait and none arrived for {stall_seconds:g} s"
-                last_progress = time.monotonic()  # nothing waits: idle is healthy
+                problem = await _idle_problem(consumer, marks, stall_seconds)
+                if problem is not None:
+                    return problem
+                last_progress = time.monotonic()  # nothing waits for this member: healthy
                 health.moving(name)
             continue
         try:
@@ -149,11 +152,33 @@ async def _consume(
     return None
 
 
-async def _waiting(consumer: AIOKafkaConsumer) -> int | None:
-    """Records on this member's partitions past its position (None: the broker cannot say)."""
+async def _idle_problem(
+    consumer: AIOKafkaConsumer, marks: dict[str, int], stall_seconds: float
+) -> str | None:
+    """Why a member that received nothing for the stall time is stuck, or None when it is
+    only idle. With partitions: records wait past its position. With none (a member that lost
+    its group, as after a broker restart): records wait in the group and nobody committed
+    anything since the last look (a member without partitions beside busy ones is fine)."""
     assignment = list(consumer.assignment())
-    if not assignment:
-        return 0
+    if assignment:
+        waiting = await _waiting(consumer, assignment)
+        if waiting is None or waiting > 0:
+            said = "unknown" if waiting is None else str(waiting)
+            return f"{said} records wait on its partitions and none arrived for {stall_seconds:g} s"
+        return None
+    state = await _group_state(consumer)
+    if state is None:
+        return "it holds no partition and the broker cannot say what waits"
+    waiting, committed = state
+    before = marks.get("committed")
+    marks["committed"] = committed
+    if waiting > 0 and before == committed:
+        return f"it holds no partition while {waiting} records wait in its group and none moves"
+    return None
+
+
+async def _waiting(consumer: AIOKafkaConsumer, assignment: list[TopicPartition]) -> int | None:
+    """Records on `assignment` past this member's position (None: the broker cannot say)."""
     try:
         ends = await asyncio.wait_for(consumer.end_offsets(assignment), timeout=5)
         waiting = 0
@@ -165,10 +190,48 @@ async def _waiting(consumer: AIOKafkaConsumer) -> int | None:
     return waiting
 
 
+async def _group_state(consumer: AIOKafkaConsumer) -> tuple[int, int] | None:
+    """(records past the group's committed offsets, the sum of those offsets) over every
+    partition of the member's topics; None when the broker cannot say."""
+    try:
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in sorted(consumer.subscription())
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            return None
+        ends = await asyncio.wait_for(consumer.end_offsets(partitions), timeout=5)
+        waiting = committed_sum = 0
+        for tp in partitions:
+            committed = await asyncio.wait_for(consumer.committed(tp), timeout=5) or 0
+            committed_sum += committed
+            waiting += max(ends[tp] - committed, 0)
+    except Exception:
+        return None
+    return waiting, committed_sum
+
+
+_closing: set[asyncio.Task[None]] = set()
+"""Closes that outlived CLOSE_SECONDS, left to finish in the background (referenced here)."""
+
+
 async def _close(consumer: AIOKafkaConsumer, handler: BatchHandler, name: str) -> None:
-    """Stop both, whatever state they are in; a stuck client must not keep the next one waiting."""
+    """Stop both, whatever state they are in. A client that lost its broker may take long to
+    stop (aiokafka leaves its group and shields that from cancellation), and must not keep the
+    next one waiting: after CLOSE_SECONDS its close goes on in the background."""
     for part, stopping in (("handler", handler.stop), ("consumer", consumer.stop)):
-        try:
-            await asyncio.wait_for(stopping(), timeout=CLOSE_SECONDS)
-        except Exception as error:
-            log.warning("closing failed", worker=name, part=part, error=type(error).__name__)
+        task = asyncio.create_task(_stopped(stopping, name, part))
+        done, _ = await asyncio.wait({task}, timeout=CLOSE_SECONDS)
+        if not done:
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+            log.warning("closing takes long; it goes on in the background", worker=name,
+                        part=part)  # fmt: skip
+
+
+async def _stopped(stopping: Callable[[], Awaitable[None]], name: str, part: str) -> None:
+    try:
+        await stopping()
+    except Exception as error:
+        log.warning("closing failed", worker=name, part=part, error=type(error).__name__)

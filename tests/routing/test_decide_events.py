@@ -17,9 +17,7 @@ H53 = "000.00.00.H53"
 E = TrackingEventType
 
 
-def event(
-    message_id: UUID, kind: TrackingEventType, minute: int, **extra: object
-) -> TrackingEvent:
+def event(message_id: UUID, kind: TrackingEventType, minute: int, **extra: object) -> TrackingEvent:
     return TrackingEvent(
         message_id=message_id, recipient_code=H53, event=kind, at=T0 + timedelta(minutes=minute),
         attempt=1, node_id="n", **extra,  # type: ignore[arg-type]

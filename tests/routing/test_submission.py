@@ -195,7 +195,7 @@ async def test_a_saturated_node_answers_busy_and_records_nothing_for_it(
 ) -> None:
     async with submitting(bus, FromIsSigner()) as running:
         context = running.service._context  # the same parts, a queue of two
-        small = SubmissionService(context, max_batch=1, max_waiting=2)
+        small = SubmissionService(context, max_batch=1, max_in_progress=2)
         packets = [document(G22, [H53], 700 + n) for n in range(12)]
         answers = await asyncio.gather(
             *(small.submit(p, caller_codes=None) for p in packets), return_exceptions=True
