@@ -21,6 +21,10 @@ test:
 test-unit:
 	.venv/bin/pytest -m "not integration"
 
+# B1-B5 with their same-run baselines, one table (about 8 minutes; never while tests run).
+bench:
+	.venv/bin/python -m benchmarks.run_all
+
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .

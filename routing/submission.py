@@ -373,7 +373,7 @@ class SubmissionService:
         batch of concurrent submissions at once (`_accept`). `SubmissionRefused` when refused,
         `NODE_BUSY` among them when too many submissions are in progress."""
         if self._in_progress >= self._max_in_progress:
-            raise _busy()
+            raise busy()
         self._in_progress += 1
         try:
             return await self._submit(data, caller_codes, caller, policy)
@@ -407,7 +407,7 @@ class SubmissionService:
         try:
             accepting = self._batches.submit(_Submission(admitted, caller, now))
         except QueueFull:
-            raise _busy() from None
+            raise busy() from None
         self._in_flight[key] = accepting
         accepting.add_done_callback(lambda _: self._in_flight.pop(key, None))
         return await asyncio.shield(accepting)
@@ -850,7 +850,8 @@ class SubmissionService:
                 )
 
 
-def _busy() -> SubmissionRefused:
+def busy() -> SubmissionRefused:
+    """The refusal of a submission the node is too busy to take (nothing was recorded)."""
     return SubmissionRefused(
         NODE_BUSY,
         "The node is receiving more packets than it can accept right now; nothing was "

@@ -25,6 +25,7 @@ from axis.http import (
     unavailable,
 )
 from axis.http.context import AppContext
+from axis.http.gate import SubmissionGate
 
 REQUEST_ID = "X-Request-ID"
 
@@ -62,4 +63,5 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(compat.router(context.settings.compat_prefix))
     compat.install_misdirected(app, context.settings.compat_prefix)
+    app.add_middleware(SubmissionGate, compat_prefix=context.settings.compat_prefix)
     return app
