@@ -20,7 +20,6 @@ import asyncio
 import hashlib
 import json
 import os
-import tempfile
 import time
 import uuid
 from datetime import date
@@ -30,7 +29,8 @@ import aiohttp
 
 from benchmarks.end_to_end import (
     agency_code,
-    broker,
+    database_of,
+    in_workspace,
     peak_rss_mib,
     running_node,
 )
@@ -80,14 +80,11 @@ def signed_packet(pki: Path, mib: int) -> bytes:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="axis-b4-") as directory:
-        async with broker() as bootstrap:
-            return await run_on(args, Path(directory), bootstrap)
+    return await in_workspace("b4", args, run_on)
 
 
 async def run_on(args: argparse.Namespace, data_dir: Path, bootstrap: str) -> dict[str, object]:
-    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'axis.db'}"
-    schema = f"b4_{uuid.uuid4().hex[:8]}" if args.database_url else None
+    database_url, schema = database_of(args, data_dir, "b4")
     async with running_node(data_dir, bootstrap, database_url, schema, None) as node:
         data = await asyncio.to_thread(signed_packet, data_dir / "pki", args.mib)
         pids = node.pids()

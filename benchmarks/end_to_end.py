@@ -48,7 +48,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -570,17 +570,31 @@ async def broker() -> AsyncIterator[str]:
             cluster.stop(purge=True)
 
 
-async def run(args: argparse.Namespace) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="axis-b1-") as directory:
+Work = Callable[[argparse.Namespace, Path, str], Awaitable[dict[str, object]]]
+
+
+async def in_workspace(name: str, args: argparse.Namespace, work: Work) -> dict[str, object]:
+    """`work(args, data directory, bootstrap)` in a temporary directory, on a broker."""
+    with tempfile.TemporaryDirectory(prefix=f"axis-{name}-") as directory:
         async with broker() as bootstrap:
-            return await run_on(args, Path(directory), bootstrap)
+            return await work(args, Path(directory), bootstrap)
+
+
+def database_of(args: argparse.Namespace, data_dir: Path, name: str) -> tuple[str, str | None]:
+    """The node's database URL and (PostgreSQL) a schema of the run's own."""
+    if args.database_url:
+        return args.database_url, f"{name}_{uuid.uuid4().hex[:8]}"
+    return f"sqlite+aiosqlite:///{data_dir / 'axis.db'}", None
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    return await in_workspace("b1", args, run_on)
 
 
 async def run_on(args: argparse.Namespace, data_dir: Path, bootstrap: str) -> dict[str, object]:
     rates = [float(r) for r in args.rates.split(",") if r]
     counts = [int(rate * args.seconds) for rate in rates]
-    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'axis.db'}"
-    schema = f"b1_{uuid.uuid4().hex[:8]}" if args.database_url else None
+    database_url, schema = database_of(args, data_dir, "b1")
     async with running_node(data_dir, bootstrap, database_url, schema, args.processes) as node:
         total = sum(counts) + args.closed_max
         began = time.perf_counter()

@@ -19,7 +19,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -32,8 +31,9 @@ from axis.db import make_engine
 from benchmarks.end_to_end import (
     NodeUnderTest,
     agency_code,
-    broker,
+    database_of,
     free_port,
+    in_workspace,
     log_file,
     node_env,
     plan,
@@ -49,14 +49,11 @@ CONCURRENCY = 32
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    with tempfile.TemporaryDirectory(prefix="axis-r1-") as directory:
-        async with broker() as bootstrap:
-            return await run_on(args, Path(directory), bootstrap)
+    return await in_workspace("r1", args, run_on)
 
 
 async def run_on(args: argparse.Namespace, data_dir: Path, bootstrap: str) -> dict[str, object]:
-    database_url = args.database_url or f"sqlite+aiosqlite:///{data_dir / 'axis.db'}"
-    schema = f"r1_{uuid.uuid4().hex[:8]}" if args.database_url else None
+    database_url, schema = database_of(args, data_dir, "r1")
     secrets = await prepare(data_dir, database_url, schema)
     env = node_env(data_dir, bootstrap, database_url, schema, free_port(), None)
     log = log_file(data_dir / "node.log")
