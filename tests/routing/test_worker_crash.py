@@ -28,6 +28,8 @@ FIRST = 100
 WINDOW = 150
 """How far the stream may run ahead of the deliveries."""
 STEP = 50
+KILLS = (60, 250)
+"""Delivered counts past which the worker is killed."""
 
 
 async def _count(bus: Bus) -> int:
@@ -43,12 +45,15 @@ async def test_killed_workers_lose_nothing_and_duplicate_nothing(
     records = [delivery(RECIPIENTS[i % 3]) for i in range(TOTAL)]
     await bus.submit(*records[:FIRST])
 
+    cap = [KILLS[0] + WINDOW]
+    """The feed never goes past this before the kill in hand is done, so that every kill falls
+    mid-stream however fast the worker delivers (a batch can deliver hundreds at once)."""
+
     async def feed() -> None:
-        """The rest of the stream, never more than WINDOW ahead of what is delivered, so that
-        every kill below falls mid-stream however fast or slow the worker runs."""
+        """The rest of the stream, never more than WINDOW ahead of what is delivered."""
         submitted = FIRST
         while submitted < TOTAL:
-            if await _count(bus) >= submitted - WINDOW:
+            if submitted < cap[0] and await _count(bus) >= submitted - WINDOW:
                 await bus.submit(*records[submitted : submitted + STEP])
                 submitted += STEP
             else:
@@ -81,7 +86,7 @@ async def test_killed_workers_lose_nothing_and_duplicate_nothing(
 
     feeder = asyncio.create_task(feed())
     counts_at_kill = []
-    for threshold in (60, 250):
+    for kill, threshold in enumerate(KILLS):
         worker = spawn()
         try:
 
@@ -93,6 +98,7 @@ async def test_killed_workers_lose_nothing_and_duplicate_nothing(
             worker.send_signal(signal.SIGKILL)
             worker.wait()
         counts_at_kill.append(await _count(bus))
+        cap[0] = KILLS[kill + 1] + WINDOW if kill + 1 < len(KILLS) else TOTAL
 
     last = spawn()
     try:
