@@ -37,6 +37,7 @@ from axis.wiring import (
     topic_layout,
 )
 from orgcodes.service import RegistryService
+from routing.backlog import DeliveryBacklog
 from routing.bus import make_producer, transactional_id
 from routing.clock import Clock, utc_now
 from routing.delivery_worker import DeliveryContext
@@ -70,6 +71,9 @@ class Node:
     delivery: DeliveryContext
     health: WorkerHealth
     """What this process's workers say of themselves (stuck or moving), for `/readyz`."""
+    backlog: DeliveryBacklog
+    """How far behind this process's delivery worker is; submissions are refused past
+    `max_delivery_delay_seconds` (`routing.backlog`)."""
 
     async def refresh(self) -> None:
         """Pick up a registry version or a trust store change another process wrote."""
@@ -93,7 +97,7 @@ class Node:
             work.append(
                 run_roles(
                     self.settings.kafka_bootstrap, self.delivery, roles, stop, health=self.health,
-                    stall_seconds=self.settings.worker_stall_seconds,
+                    stall_seconds=self.settings.worker_stall_seconds, backlog=self.backlog,
                 )
             )  # fmt: skip
         if sync_registry and self.settings.registry_mode == "authority":
@@ -168,6 +172,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
             )
         )
         pusher = Pusher(timeout=settings.push_timeout)
+        backlog = DeliveryBacklog()
         await sender.start()
         try:
             yield Node(
@@ -188,7 +193,9 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                         clock=clock,
                         agency_signer=node_signer(settings, sessions),
                         notices=notices,
-                    )
+                    ),
+                    backlog=backlog,
+                    max_delivery_delay=settings.max_delivery_delay_seconds,
                 ),
                 mailbox=Mailbox(sessions, payloads, sender, layout, settings.node_id, clock=clock),
                 delivery=DeliveryContext(
@@ -203,6 +210,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                     notices=notices,
                 ),
                 health=WorkerHealth(clock),
+                backlog=backlog,
             )
         finally:
             await sender.stop()

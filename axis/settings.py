@@ -226,6 +226,19 @@ class Settings(BaseSettings):
         "failing, records waiting and none arriving) rebuilds its Kafka clients and reports "
         "not ready meanwhile.",
     )
+    submission_limit: int = Field(
+        default=32,
+        ge=1,
+        description="Submissions (POST /v1/packets, sendEdoc) in progress per process; past it "
+        "the process answers 503 NODE_BUSY with Retry-After at once, before reading the body.",
+    )
+    max_delivery_delay_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="While the delivery worker of a process is this many seconds behind (the "
+        "oldest delivery waiting on its partitions), the process answers new submissions "
+        "503 NODE_BUSY with Retry-After instead of queueing them (0: never).",
+    )
     push_timeout: float = Field(
         default=30.0, gt=0, description="Seconds a push endpoint has to answer."
     )

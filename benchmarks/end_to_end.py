@@ -331,6 +331,8 @@ class Sent:
     """Wall time the request was sent (epoch seconds)."""
     routed: int = 0
     status: int = 0
+    answered: float = 0.0
+    """Wall time the answer came (epoch seconds)."""
 
 
 @dataclass(slots=True)
@@ -362,6 +364,7 @@ async def submit(
                 await answer.read()
     except (aiohttp.ClientError, TimeoutError):
         sent.status = -1
+    sent.answered = time.time()
 
 
 async def open_loop(
@@ -470,6 +473,8 @@ def report(phase: Phase, rows: list[tuple[str, str, str, float]]) -> dict[str, o
     accepted = [s for s in phase.sent if s.status == 202]
     sent_at = {s.document_id: s.at for s in accepted}
     latencies = [(at - sent_at[d]) * 1000 for d, _, _, at in rows if d in sent_at]
+    answers = [(s.answered - s.at) * 1000 for s in accepted]
+    refusals = [(s.answered - s.at) * 1000 for s in phase.sent if s.status == 503]
     expected = sum(s.routed for s in accepted)
     unique = {(r, m) for _, r, m, _ in rows}
     last_row = max((at for *_, at in rows), default=phase.ended)
@@ -486,6 +491,9 @@ def report(phase: Phase, rows: list[tuple[str, str, str, float]]) -> dict[str, o
         "p50_ms": _round(percentile(latencies, 0.50)),
         "p95_ms": _round(percentile(latencies, 0.95)),
         "p99_ms": _round(percentile(latencies, 0.99)),
+        "accept_p50_ms": _round(percentile(answers, 0.50)),
+        "accept_p99_ms": _round(percentile(answers, 0.99)),
+        "busy_p99_ms": _round(percentile(refusals, 0.99)),
         "http_errors": dict(errors),
         "lost": max(expected - len(unique), 0),
         "duplicated": len(rows) - len(unique),

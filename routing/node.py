@@ -14,6 +14,7 @@ from enum import Enum
 
 from aiokafka import AIOKafkaConsumer
 
+from routing.backlog import DeliveryBacklog
 from routing.bus import make_consumer, make_producer, transactional_id
 from routing.delivery_worker import DeliveryContext, DeliveryWorker
 from routing.retry_worker import RetryWorker
@@ -47,9 +48,11 @@ async def run_roles(
     poll_ms: int = 200,
     health: WorkerHealth | None = None,
     stall_seconds: float = STALL_SECONDS,
+    backlog: DeliveryBacklog | None = None,
 ) -> None:
     """Run the workers of `roles` until `stop` is set (a failing worker stops them all); each
-    says in `health` whether it moves, and rebuilds itself when stuck (`routing.worker_loop`)."""
+    says in `health` whether it moves, and rebuilds itself when stuck (`routing.worker_loop`);
+    the delivery worker says in `backlog` how far behind it is (`routing.backlog`)."""
     tasks = [
         asyncio.create_task(
             run_worker(
@@ -59,6 +62,7 @@ async def run_roles(
                 name=role.value,
                 health=health,
                 stall_seconds=stall_seconds,
+                backlog=backlog if role is WorkerRole.DELIVER else None,
             ),
             name=role.value,
         )

@@ -57,6 +57,7 @@ from envelopes.records import (
     TrackingEventType,
 )
 from envelopes.records import sha256 as digest
+from routing.backlog import DeliveryBacklog
 from routing.batching import BatchQueue, QueueFull
 from routing.bus import Outgoing
 from routing.business import targets
@@ -81,6 +82,9 @@ MAX_IN_PROGRESS = 256
 """Submissions a process holds at once (being verified or waiting for their batch); past it the
 node answers `NODE_BUSY` at once, so that a saturated node says "busy, try again" in
 milliseconds instead of letting answers take longer than clients wait."""
+MAX_DELIVERY_DELAY = 2.0
+"""Seconds the delivery worker may lag behind before new submissions are refused with
+`NODE_BUSY` (`routing.backlog`; 0: never)."""
 MAX_RUNNING = 4
 """Batches accepted at once: while one waits for Kafka's commit, the next is written."""
 NODE_BUSY = "NODE_BUSY"
@@ -346,8 +350,12 @@ class SubmissionService:
         *,
         max_batch: int = MAX_BATCH,
         max_in_progress: int = MAX_IN_PROGRESS,
+        backlog: DeliveryBacklog | None = None,
+        max_delivery_delay: float = MAX_DELIVERY_DELAY,
     ) -> None:
         self._context = context
+        self._backlog = backlog
+        self._max_delivery_delay = max_delivery_delay
         self._batches: BatchQueue[_Submission, SubmissionResult] = BatchQueue(
             self._accept,
             max_batch=max_batch,
@@ -371,14 +379,22 @@ class SubmissionService:
         under the client's signature `policy`. The packet is verified here; what follows
         (de-duplication, routing, the records in the database and on Kafka) is done for a
         batch of concurrent submissions at once (`_accept`). `SubmissionRefused` when refused,
-        `NODE_BUSY` among them when too many submissions are in progress."""
-        if self._in_progress >= self._max_in_progress:
+        `NODE_BUSY` among them when the node is `saturated`."""
+        if self.saturated():
             raise busy()
         self._in_progress += 1
         try:
             return await self._submit(data, caller_codes, caller, policy)
         finally:
             self._in_progress -= 1
+
+    def saturated(self) -> bool:
+        """Too many submissions in progress, or this process delivers too far behind what it
+        accepted (`routing.backlog`): a new submission is answered `NODE_BUSY`."""
+        if self._in_progress >= self._max_in_progress:
+            return True
+        limit = self._max_delivery_delay
+        return self._backlog is not None and limit > 0 and self._backlog.delay() > limit
 
     async def _submit(
         self,

@@ -25,6 +25,7 @@ from typing import Protocol
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from routing.backlog import DeliveryBacklog
 from routing.worker_health import WorkerHealth
 
 log = structlog.get_logger(__name__)
@@ -63,13 +64,19 @@ async def run_worker(
     name: str = "worker",
     health: WorkerHealth | None = None,
     stall_seconds: float = STALL_SECONDS,
+    backlog: DeliveryBacklog | None = None,
 ) -> None:
-    """Consume until `stop` is set; a failed batch is retried; a stuck worker is rebuilt."""
+    """Consume until `stop` is set; a failed batch is retried; a stuck worker is rebuilt.
+    With `backlog`, each batch handled says how far behind the worker is (`routing.backlog`)."""
     health = health if health is not None else WorkerHealth()
+    backlog = backlog if backlog is not None else DeliveryBacklog()
     while not stop.is_set():
         consumer, handler = build()
+        backlog.caught_up()
         try:
-            stuck = await _consume(consumer, handler, stop, poll_ms, name, health, stall_seconds)
+            stuck = await _consume(
+                consumer, handler, stop, poll_ms, name, health, stall_seconds, backlog
+            )
         finally:
             await _close(consumer, handler, name)
         if stuck is None:
@@ -90,6 +97,7 @@ async def _consume(
     name: str,
     health: WorkerHealth,
     stall_seconds: float,
+    backlog: DeliveryBacklog,
 ) -> str | None:
     """Consume until `stop` is set (None) or until the worker is stuck (why)."""
     failing_since: float | None = None
@@ -107,6 +115,7 @@ async def _consume(
                 consumer.getmany(timeout_ms=poll_ms), timeout=poll_ms / 1000 + stall_seconds
             )
             if not records:
+                backlog.caught_up()
                 await handler.idle(consumer)
         except Exception as error:
             failing_since = failing_since or time.monotonic()
@@ -149,7 +158,18 @@ async def _consume(
             failures, failing_since = 0, None
             last_progress = time.monotonic()
             health.moving(name)
+            _report(consumer, records, backlog)
     return None
+
+
+def _report(consumer: AIOKafkaConsumer, records: Records, backlog: DeliveryBacklog) -> None:
+    """Tell `backlog` how far each partition of a handled batch still has to go."""
+    for tp, batch in records.items():
+        if batch:
+            last = batch[-1]
+            highwater = consumer.highwater(tp)
+            remaining = None if highwater is None else highwater - last.offset - 1
+            backlog.handled(tp, last.timestamp, remaining)
 
 
 async def _idle_problem(

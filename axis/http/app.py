@@ -63,5 +63,10 @@ def create_app(context: AppContext) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(compat.router(context.settings.compat_prefix))
     compat.install_misdirected(app, context.settings.compat_prefix)
-    app.add_middleware(SubmissionGate, compat_prefix=context.settings.compat_prefix)
+    app.add_middleware(
+        SubmissionGate,
+        compat_prefix=context.settings.compat_prefix,
+        limit=context.settings.submission_limit,
+        saturated=context.node.submission.saturated,
+    )
     return app

@@ -4,6 +4,7 @@ rejection (02 to the sender), de-duplication, the caller's codes, statuses and b
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from envelopes.codes import BusinessDocType, StatusCode
 from envelopes.model import StatusPacket
 from envelopes.parsing import parse_packet
 from envelopes.records import RecordKind, TrackingEventType
+from routing.backlog import DeliveryBacklog
 from routing.bus import make_producer
 from routing.clock import Clock, utc_now
 from routing.evidence import EvidenceLog
@@ -211,6 +213,32 @@ async def test_a_saturated_node_answers_busy_and_records_nothing_for_it(
     await eventually(landed, what="the accepted packets in H53's inbox")
     await asyncio.sleep(0.5)
     assert len(await running.inbox(H53)) == len(accepted)  # the busy ones: nothing recorded
+
+
+async def test_a_node_delivering_too_far_behind_answers_busy_until_it_catches_up(
+    bus: Bus, workers: asyncio.Event
+) -> None:
+    async with submitting(bus, FromIsSigner()) as running:
+        backlog = DeliveryBacklog()
+        service = SubmissionService(running.service._context, backlog=backlog,
+                                    max_delivery_delay=2.0)  # fmt: skip
+        stamped = int((time.time() - 5) * 1000)  # the oldest waiting record is 5 s old
+        backlog.handled("deliveries-0", stamped, remaining=120)
+        assert service.saturated()
+        with pytest.raises(SubmissionRefused) as refused:
+            await service.submit(document(G22, [H53], 801), caller_codes=None)
+        assert refused.value.busy
+        backlog.handled("deliveries-0", stamped, remaining=0)  # the worker caught up
+        assert not service.saturated()
+        accepted = await service.submit(document(G22, [H53], 802), caller_codes=None)
+
+    async def landed() -> bool:
+        return len(await running.inbox(H53)) >= 1
+
+    await eventually(landed, what="the packet accepted after catching up")
+    await asyncio.sleep(0.5)
+    inbox = await running.inbox(H53)
+    assert len(inbox) == 1 and not accepted.duplicate  # the refused one: nothing recorded
 
 
 async def test_a_client_cannot_send_as_another_agency(node: Node) -> None:

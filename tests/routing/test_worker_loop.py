@@ -47,10 +47,14 @@ class FakeConsumer:
     async def position(self, tp: TopicPartition) -> int:
         return 100
 
+    def highwater(self, tp: TopicPartition) -> int:
+        return 100 + self.waiting
+
 
 class Record:
     def __init__(self, offset: int) -> None:
         self.offset = offset
+        self.timestamp = 0
 
 
 class Handler:

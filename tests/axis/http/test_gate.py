@@ -48,3 +48,21 @@ async def test_past_the_limit_submissions_are_answered_busy_at_once() -> None:
     assert (reply["status"], reply["ErrorCode"]) == ("FAIL", "503")
     assert reply["ErrorDesc"].startswith("NODE_BUSY") and sdk.headers["Retry-After"] == "1"
     assert gate.in_progress == 0  # every submission that went in came out
+
+
+async def test_while_the_node_says_it_is_saturated_every_submission_is_answered_busy() -> None:
+    held = Held()
+    held.release.set()
+    saturated = [True]
+    gate = SubmissionGate(held, compat_prefix="/vxp", saturated=lambda: saturated[0])
+    transport = httpx.ASGITransport(app=gate)
+    async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
+        busy = await client.post("/v1/packets", content=b"<edXML/>")
+        sdk = await client.post("/vxp/sendEdoc", content=b"<edXML/>")
+        other = await client.get("/v1/inbox")
+        saturated[0] = False
+        accepted = await client.post("/v1/packets", content=b"<edXML/>")
+    assert busy.status_code == 503 and busy.json()["error"]["code"] == "NODE_BUSY"
+    assert json.loads(sdk.content)["ErrorCode"] == "503"
+    assert other.status_code == 202 and accepted.status_code == 202
+    assert held.entered == 2  # neither refused submission reached the app
