@@ -17,7 +17,7 @@ from datetime import datetime
 
 from lxml import etree
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
-from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
+from signxml.verifier import SignatureConfiguration, VerifyResult
 
 from envelopes.codes import StatusCode
 from envelopes.model import Packet, StatusPacket
@@ -25,6 +25,7 @@ from envelopes.parsing import DEFAULT_LIMITS, Limits, read_scanned, without_sign
 from envelopes.safe_parsing import build_tree, safe_parser, scan
 from signing.algorithms import AlgorithmPolicy
 from signing.errors import SignatureCode, SignatureError
+from signing.lean_verifier import LeanXMLVerifier
 from signing.shape import SignatureShape, inspect
 from signing.trust import Signer, TrustStore
 
@@ -88,9 +89,10 @@ class PacketVerifier:
     def check_cryptography(self, data: bytes, shape: SignatureShape) -> bytes:
         """The signed content, once signxml has checked the digest and the SignatureValue
         against the shape's certificate (a step of `verify`, public for the benchmark). signxml
-        parses `data` itself: handed the tree already built, it copies it, which costs more."""
+        parses `data` itself: handed the tree already built, it copies it, which costs more; its
+        whole-packet Reference is checked without copies (`signing.lean_verifier`)."""
         try:
-            result = XMLVerifier().verify(
+            result = LeanXMLVerifier().verify(
                 data,
                 x509_cert=shape.certificate,
                 parser=safe_parser(),
