@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from axis.agency_keys import node_signer, notice_signer
 from axis.bus_binding import ensure_bound
-from axis.db import database_unavailable, session_factory, unavailable_reason
+from axis.db import database_unavailable, read_sessions, session_factory, unavailable_reason
 from axis.migrations.runner import require_current
 from axis.settings import Settings
 from axis.verifier import NodeVerifier
@@ -63,6 +63,8 @@ PUBLISH_SECONDS = 10.0
 class Node:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
+    reads: async_sessionmaker[AsyncSession]
+    """For single-statement reads on the hot path, without a transaction (`axis.db`)."""
     layout: TopicLayout
     registry: RegistryService
     verifier: NodeVerifier
@@ -147,6 +149,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
     async with database(settings) as engine:
         await require_current(engine, "the node")
         sessions = session_factory(engine)
+        reads = read_sessions(engine)
         layout = topic_layout(settings)
         for check in await ensure_topics(settings.kafka_bootstrap, layout.all()):
             if check.problem:
@@ -178,6 +181,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
             yield Node(
                 settings=settings,
                 sessions=sessions,
+                reads=reads,
                 layout=layout,
                 registry=registry,
                 verifier=verifier,
