@@ -55,7 +55,7 @@ from routing.inbox import Ack, InboxItem, InboxItemNotFound
 from routing.lifecycle import Phase
 from routing.mailbox import Fetched
 from routing.node import WorkerRole
-from routing.submission import SubmissionResult
+from routing.outcomes import SubmissionResult
 from routing.tracking import DeliveryView, TrackingStore
 from signing.certificates import load_certificate, load_private_key
 from signing.dev_pki import write_dev_pki

@@ -16,7 +16,7 @@ from orgcodes.model import DeliveryMode as UnitDeliveryMode
 from orgcodes.resolver import Outcome, Resolution
 from routing.clock import utc_now
 from routing.destinations import DeliveryMode, Destination
-from routing.submission import Route, RouteOutcome
+from routing.outcomes import Route, RouteOutcome
 
 
 class RegistrySource(Protocol):

@@ -20,6 +20,10 @@ successor (`STATUS_NOT_A_RECIPIENT` otherwise), so nobody reports on, or gains s
 document they never received; a status about a document this node never carried (traffic begun
 on another axis) goes to its ResponseFor agency and moves no tracking.
 
+The decision (duplicates, the status check, the routes, the rows) is a pure function of a batch
+(`routing.acceptance`); this module is the shell around it: it verifies, reads what the decision
+needs, and writes what it says.
+
 The hop trace travels in the record (`hops`) and in tracking, not in the packet. A packet is
 acknowledged only once Kafka holds it; a crash after the database row and before Kafka leaves
 the submission `accepting`, and the sender's retry (same content) finishes it with the same
@@ -35,7 +39,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 from typing import Protocol
 
 import structlog
@@ -43,8 +46,8 @@ from sqlalchemy import Column, Index, String, Table, Text, UniqueConstraint, sel
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from envelopes.codes import BusinessDocType, StatusCode
-from envelopes.errors import Location, PacketRefusal, Problem
+from envelopes.codes import StatusCode
+from envelopes.errors import PacketRefusal
 from envelopes.model import DocumentPacket, Packet, StatusPacket
 from envelopes.records import (
     DeliveryRecord,
@@ -57,19 +60,38 @@ from envelopes.records import (
     TrackingEventType,
 )
 from envelopes.records import sha256 as digest
+from routing.acceptance import (
+    Accepting,
+    Admitted,
+    Known,
+    Reported,
+    Waiting,
+    decide,
+    document_id_of,
+    reported_senders,
+    rows_of,
+)
 from routing.backlog import DeliveryBacklog
 from routing.batching import BatchQueue, QueueFull
 from routing.bus import Outgoing
-from routing.business import targets
 from routing.clock import Clock, utc_now
 from routing.lifecycle import Phase
 from routing.notices import NoticeSigner, Rejection, notice_id, rejection_packet
+from routing.outcomes import (
+    RecipientOutcome,
+    RecipientResolver,
+    RouteOutcome,
+    SubmissionRefused,
+    SubmissionResult,
+    busy,
+    problem_from_json,
+)
 from routing.payloads import PayloadStore
 from routing.schema import ROWS_PER_STATEMENT, UtcDateTime, insert_rows, metadata
 from routing.sender import TransactionalSender
 from routing.signature_policy import Signature, SignaturePolicy, admits_unverified
 from routing.topics import TopicLayout
-from routing.tracking import MessageInfo, NewDelivery, TrackingStore
+from routing.tracking import TrackingStore
 from signing.unsigned import read_unsigned
 
 log = structlog.get_logger(__name__)
@@ -87,8 +109,6 @@ MAX_DELIVERY_DELAY = 2.0
 `NODE_BUSY` (`routing.backlog`; 0: never)."""
 MAX_RUNNING = 4
 """Batches accepted at once: while one waits for Kafka's commit, the next is written."""
-NODE_BUSY = "NODE_BUSY"
-BUSY_RETRY_SECONDS = 1
 
 
 # --- what the service needs from signing and the registry ---------------------------------
@@ -121,125 +141,6 @@ class AgencySigner(Protocol):
 
     async def sign(self, data: bytes, code: str) -> bytes:
         """`data` signed for `code`; raises a `PacketRefusal` (e.g. `NODE_KEY_MISSING`)."""
-
-
-class RouteOutcome(str, Enum):
-    ROUTED = "routed"
-    REDIRECTED = "redirected"
-    REJECTED = "rejected"
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Where one addressed code is delivered, or why it cannot be."""
-
-    addressed: str
-    outcome: RouteOutcome
-    target: str | None = None
-    chain: tuple[str, ...] = ()
-    reason_code: str | None = None
-    reason: str | None = None
-    registry_version: int | None = None
-
-
-class RecipientResolver(Protocol):
-    def route(self, code: str, *, at: datetime) -> Route:
-        """Where `code` is delivered at `at` (implemented over the registry's resolver)."""
-
-
-# --- results and refusals -----------------------------------------------------------------
-
-
-class SubmissionRefused(Exception):
-    """The whole packet is refused; `code` is machine-readable, the message a sentence."""
-
-    def __init__(self, code: str, message: str, problems: Sequence[dict[str, str]] = ()) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.problems = list(problems)
-
-    @property
-    def forbidden(self) -> bool:
-        """The caller may not do this (as opposed to a packet that is wrong)."""
-        return self.code in _FORBIDDEN
-
-    @property
-    def busy(self) -> bool:
-        """The node is saturated: nothing was recorded, the same packet may be sent again."""
-        return self.code == NODE_BUSY
-
-
-_FORBIDDEN = frozenset({"SUBMIT_SENDER_NOT_ALLOWED", "STATUS_NOT_A_RECIPIENT"})
-
-
-@dataclass(frozen=True, slots=True)
-class RecipientOutcome:
-    addressed: str
-    outcome: RouteOutcome
-    target: str | None = None
-    chain: tuple[str, ...] = ()
-    reason_code: str | None = None
-    reason: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "addressed": self.addressed,
-            "outcome": self.outcome.value,
-            "target": self.target,
-            "chain": list(self.chain),
-            "reason_code": self.reason_code,
-            "reason": self.reason,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> RecipientOutcome:
-        chain = data.get("chain") or []
-        return cls(
-            addressed=str(data["addressed"]),
-            outcome=RouteOutcome(str(data["outcome"])),
-            target=_opt(data.get("target")),
-            chain=tuple(str(c) for c in chain) if isinstance(chain, list) else (),
-            reason_code=_opt(data.get("reason_code")),
-            reason=_opt(data.get("reason")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class SubmissionResult:
-    message_id: uuid.UUID
-    kind: RecordKind
-    sender_code: str
-    document_id: str
-    recipients: tuple[RecipientOutcome, ...]
-    duplicate: bool = False
-    """True when the same packet was submitted before: this is the first submission's answer."""
-    findings: tuple[Problem, ...] = ()
-    """What reading found wrong without refusing the packet (envelopes.policy)."""
-    signature: Signature = Signature.VERIFIED
-    """How the packet's origin is vouched for (routing.signature_policy)."""
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "message_id": str(self.message_id),
-            "kind": self.kind.value,
-            "sender": self.sender_code,
-            "document_id": self.document_id,
-            "duplicate": self.duplicate,
-            "recipients": [r.as_dict() for r in self.recipients],
-            "findings": [f.as_dict() for f in self.findings],
-            "signature": self.signature.value,
-        }
-
-    def stored(self) -> str:
-        """What the submissions table keeps of the answer, to give it again."""
-        return json.dumps(
-            {
-                "recipients": [r.as_dict() for r in self.recipients],
-                "findings": [_problem_json(f) for f in self.findings],
-                "signature": self.signature.value,
-            }
-        )
 
 
 submissions = Table(
@@ -278,69 +179,6 @@ class SubmissionContext:
     """Signs the 02 notices the node writes (None: they go unsigned)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Admitted:
-    """A packet the client's signature policy lets in: what is read, routed and compared."""
-
-    packet: Packet
-    data: bytes
-    """The bytes to route (the submitted ones, or the node's signed packet)."""
-    content: str
-    """SHA-256 (hex) of the signed content, or of the same canonical form when unsigned."""
-    signature: Signature
-    to_sign: bytes | None = None
-    """Under `node-signs`, before signing: the packet without its legacy signature."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """What one packet becomes: its outcome per recipient and the deliveries to produce."""
-
-    outcomes: list[RecipientOutcome]
-    deliveries: list[tuple[str, BusinessDocType | None, str | None]]
-    """(recipient, business type for it, the code the sender wrote when redirected)"""
-    answers: Answered | None = None
-    """For a status packet: the delivery it reports on, when this node carried the document."""
-
-
-@dataclass(frozen=True, slots=True)
-class Answered:
-    """The delivery a status packet reports on: the document's message and the recipient code
-    it was routed to (the status's sender, or the code that sender succeeded)."""
-
-    message_id: uuid.UUID
-    recipient_code: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Submission:
-    """A verified packet waiting for its batch."""
-
-    admitted: _Admitted
-    caller: str
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class _Accepting:
-    """A submission of a batch being accepted: its answer and what it produces."""
-
-    index: int
-    submission: _Submission
-    result: SubmissionResult
-    plan: _Plan
-    sha: str
-    """SHA-256 (hex) of the bytes routed."""
-
-    @property
-    def packet(self) -> Packet:
-        return self.submission.admitted.packet
-
-    @property
-    def at(self) -> datetime:
-        return self.submission.at
-
-
 class SubmissionService:
     """Accepts packets from agencies; `submit` is what the HTTP API calls."""
 
@@ -356,7 +194,7 @@ class SubmissionService:
         self._context = context
         self._backlog = backlog
         self._max_delivery_delay = max_delivery_delay
-        self._batches: BatchQueue[_Submission, SubmissionResult] = BatchQueue(
+        self._batches: BatchQueue[Waiting, SubmissionResult] = BatchQueue(
             self._accept,
             max_batch=max_batch,
             max_waiting=max_in_progress,
@@ -409,45 +247,52 @@ class SubmissionService:
         if admitted.to_sign is not None:
             packet = admitted.packet
             earlier = await self._earlier(
-                {(packet.sender_code, _document_id(packet), admitted.content)}
+                {(packet.sender_code, document_id_of(packet), admitted.content)}
             )
             found = next(iter(earlier.values()), None)
             if found is not None and found.duplicate:
                 return found  # signed before: not signed again
             admitted = await self._node_signed(admitted, data, now)
-        key = _key(admitted)
+        key = admitted.key
         pending = self._in_flight.get(key)
         if pending is not None:  # the same packet is being accepted right now: its answer
             answer = await asyncio.shield(pending)
             return dataclasses.replace(answer, duplicate=True)
         try:
-            accepting = self._batches.submit(_Submission(admitted, caller, now))
+            accepting = self._batches.submit(Waiting(admitted, caller, now))
         except QueueFull:
             raise busy() from None
         self._in_flight[key] = accepting
         accepting.add_done_callback(lambda _: self._in_flight.pop(key, None))
         return await asyncio.shield(accepting)
 
-    async def _accept(self, batch: Sequence[_Submission]) -> list[SubmissionResult | BaseException]:
-        """A batch of verified submissions (no packet twice: `submit` keeps copies out):
-        de-duplicated against earlier ones, routed, recorded in one database transaction,
-        produced in one Kafka transaction, then marked accepted in one statement. A refusal or
-        failure is the answer of the submission it concerns; a failure of the shared writes, of
-        them all."""
+    async def _accept(self, batch: Sequence[Waiting]) -> list[SubmissionResult | BaseException]:
+        """A batch of verified submissions (no packet twice: `submit` keeps copies out): what
+        the database knows of them is read, `routing.acceptance.decide` says what each becomes,
+        and the accepted ones are recorded in one database transaction, produced in one Kafka
+        transaction, then marked accepted in one statement. A refusal or failure is the answer
+        of the submission it concerns; a failure of the shared writes, of them all."""
         context = self._context
         answers: list[SubmissionResult | BaseException | None] = [None] * len(batch)
-        keys = [_key(s.admitted) for s in batch]
-        earlier = await self._earlier(set(keys))
-        accepted: list[_Accepting] = []
-        for index, (submission, key) in enumerate(zip(batch, keys, strict=True)):
-            found = earlier.get(key)
-            if found is not None and found.duplicate:
-                answers[index] = found
-                continue
-            try:
-                accepted.append(await self._prepared(index, submission, found))
-            except Exception as error:  # a refusal (or the database away) for this one only
+        earlier = await self._earlier({s.admitted.key for s in batch})
+        deciding: list[tuple[int, Waiting, Known]] = []
+        for index, waiting in enumerate(batch):
+            try:  # the database away for this one: its answer only
+                known = await self._known(waiting.admitted, earlier.get(waiting.admitted.key))
+            except Exception as error:
                 answers[index] = error
+            else:
+                deciding.append((index, waiting, known))
+        decisions = decide(
+            [w for _, w, _ in deciding], [k for _, _, k in deciding], context.resolver,
+            sha=lambda data: digest(data).hex(),
+        )  # fmt: skip
+        accepted: list[Accepting] = []
+        for (index, _, _), decision in zip(deciding, decisions, strict=True):
+            if isinstance(decision, Accepting):
+                accepted.append(dataclasses.replace(decision, index=index))
+            else:
+                answers[index] = decision
         if accepted:
             try:
                 await self._record(accepted)
@@ -463,29 +308,13 @@ class SubmissionService:
                     _log_accepted(item)
         return [a for a in answers if a is not None]
 
-    async def _prepared(
-        self, index: int, submission: _Submission, earlier: SubmissionResult | None
-    ) -> _Accepting:
-        """One submission routed: its result and the plan its records follow. A submission
-        left half-way by a crash is finished under its message id."""
-        admitted, now = submission.admitted, submission.at
-        packet = admitted.packet
-        kind = RecordKind.STATUS if isinstance(packet, StatusPacket) else RecordKind.DOCUMENT
-        message_id = earlier.message_id if earlier is not None else uuid.uuid4()
-        plan = await self._plan(packet, now)
-        result = SubmissionResult(
-            message_id, kind, packet.sender_code, _document_id(packet), tuple(plan.outcomes),
-            findings=packet.findings, signature=admitted.signature,
-        )  # fmt: skip
-        return _Accepting(index, submission, result, plan, digest(admitted.data).hex())
-
     def _admit(
         self,
         data: bytes,
         now: datetime,
         policy: SignaturePolicy,
         caller_codes: frozenset[str] | None,
-    ) -> _Admitted:
+    ) -> Admitted:
         """The packet as the client's signature policy lets it in (see
         `routing.signature_policy`); `SubmissionRefused` otherwise. The caller's codes are
         checked before anything is signed for them."""
@@ -501,16 +330,16 @@ class SubmissionService:
             _check_sender(unsigned.packet, caller_codes)
             content = digest(unsigned.content).hex()
             if policy is SignaturePolicy.ACCEPT_AUTHENTICATED:
-                return _Admitted(unsigned.packet, data, content, Signature.CLIENT_AUTHENTICATED)
-            return _Admitted(
+                return Admitted(unsigned.packet, data, content, Signature.CLIENT_AUTHENTICATED)
+            return Admitted(
                 unsigned.packet, data, content, Signature.NODE_SIGNED, to_sign=unsigned.stripped
             )
         _check_sender(verified.packet, caller_codes)
-        return _Admitted(
+        return Admitted(
             verified.packet, data, digest(verified.signed_content).hex(), Signature.VERIFIED
         )
 
-    async def _node_signed(self, admitted: _Admitted, submitted: bytes, now: datetime) -> _Admitted:
+    async def _node_signed(self, admitted: Admitted, submitted: bytes, now: datetime) -> Admitted:
         """`node-signs`: the node signs the packet for its From code with the key it holds for
         that agency, checks the result like any signed packet, and keeps the submitted bytes
         (the evidence log names them by their SHA-256)."""
@@ -532,7 +361,7 @@ class SubmissionService:
                 [p.as_dict() for p in error.problems],
             ) from error
         await context.payloads.put(submitted)  # kept: the evidence log names it
-        return _Admitted(
+        return Admitted(
             verified.packet, signed, digest(verified.signed_content).hex(), Signature.NODE_SIGNED
         )
 
@@ -557,36 +386,14 @@ class SubmissionService:
                         found[key] = _stored_result(data)
         return found
 
-    async def _plan(self, packet: Packet, now: datetime) -> _Plan:
-        resolver = self._context.resolver
+    async def _known(self, admitted: Admitted, earlier: SubmissionResult | None) -> Known:
+        """What the database says of one submission, for `decide`."""
+        packet = admitted.packet
+        if earlier is not None and earlier.duplicate:
+            return Known(earlier)
         if isinstance(packet, StatusPacket):
-            addressed: list[tuple[str, BusinessDocType | None]] = [
-                (packet.response_for.organ_id, None)
-            ]
-            answers = await self._answered(packet, now)
-        else:
-            known = await self._earlier_recipients(packet)
-            addressed = [
-                (t.code, t.business_type) for t in targets(packet, lambda d: known.get(str(d), ()))
-            ]
-            answers = None
-        outcomes: list[RecipientOutcome] = []
-        deliveries: list[tuple[str, BusinessDocType | None, str | None]] = []
-        seen: set[str] = set()
-        for code, business_type in addressed:
-            route = resolver.route(code, at=now)
-            outcome = RecipientOutcome(
-                code, route.outcome, route.target, route.chain, route.reason_code, route.reason
-            )
-            outcomes.append(outcome)
-            if route.outcome is RouteOutcome.REJECTED or route.target is None:
-                continue
-            if route.target in seen:  # two codes that now lead to one unit: deliver once
-                continue
-            seen.add(route.target)
-            redirected_from = code if route.outcome is RouteOutcome.REDIRECTED else None
-            deliveries.append((route.target, business_type, redirected_from))
-        return _Plan(outcomes, deliveries, answers)
+            return Known(earlier, reported=await self._reported(packet))
+        return Known(earlier, recipients_of=await self._earlier_recipients(packet))
 
     async def _earlier_recipients(self, packet: DocumentPacket) -> dict[str, tuple[str, ...]]:
         """For revoke/update/replace: who received each document acted upon."""
@@ -594,6 +401,8 @@ class SubmissionService:
         acted = [business.document_id] if business.document_id else []
         acted += [r.document_id for r in business.replacements if r.document_id is not None]
         found: dict[str, tuple[str, ...]] = {}
+        if not acted:
+            return found
         async with self._context.sessions() as session:
             for document_id in acted:
                 if document_id is None:
@@ -611,107 +420,43 @@ class SubmissionService:
                 found[str(document_id)] = tuple(dict.fromkeys(codes))
         return found
 
-    async def _answered(self, packet: StatusPacket, now: datetime) -> Answered | None:
-        """The delivery a status reports on: of the documents its ResponseFor names (newest
-        first), the first one routed to the status's sender or to a code it now succeeds.
-        None when this node never carried such a document; `STATUS_NOT_A_RECIPIENT` when it
-        did, but not to that sender."""
-        context = self._context
-        sender = packet.sender_code
-        reported_on = packet.response_for
-        document_id = str(reported_on.document_id)
-        # The document's sender is ResponseFor/OrganId, or (when a code changed, or for a 13
-        # the sender addresses to a recipient) the code heading the DocumentId.
-        senders = {reported_on.organ_id, reported_on.document_id.sender}
-        async with context.sessions() as session:
-            messages = await context.tracking.messages_by_document(session, document_id)
-            documents = [
-                m for m in messages if m.kind is RecordKind.DOCUMENT and m.sender_code in senders
+    async def _reported(self, packet: StatusPacket) -> list[Reported]:
+        """The documents a status may report on (`acceptance.answered_by` chooses), oldest
+        first, with the codes each was routed to."""
+        tracking = self._context.tracking
+        senders = reported_senders(packet)
+        async with self._context.sessions() as session:
+            messages = await tracking.messages_by_document(
+                session, str(packet.response_for.document_id)
+            )
+            return [
+                Reported(
+                    m.message_id,
+                    m.sender_code,
+                    tuple(
+                        d.recipient_code
+                        for d in await tracking.deliveries_of(session, m.message_id)
+                        if d.routed
+                    ),
+                )
+                for m in messages
+                if m.kind is RecordKind.DOCUMENT and m.sender_code in senders
             ]
-            if any(m.sender_code == sender for m in documents):
-                return None  # its own sender writing about it (e.g. 13): moves no delivery
-            for message in reversed(documents):
-                routed = [
-                    d.recipient_code
-                    for d in await context.tracking.deliveries_of(session, message.message_id)
-                    if d.routed
-                ]
-                for code in routed:
-                    if code == sender or self._succeeds(sender, code, now):
-                        return Answered(message.message_id, code)
-        if not documents:
-            return None
-        raise SubmissionRefused(
-            "STATUS_NOT_A_RECIPIENT",
-            f"{sender} cannot report a status on document {document_id}: a status comes only "
-            "from a recipient the document was routed to, or from the unit that succeeded it.",
-        )
 
-    def _succeeds(self, sender: str, code: str, now: datetime) -> bool:
-        """Whether `code` now leads to `sender` in the registry (closed, merged into it)."""
-        route = self._context.resolver.route(code, at=now)
-        return route.outcome is RouteOutcome.REDIRECTED and route.target == sender
-
-    async def _record(self, accepted: Sequence[_Accepting]) -> None:
-        """The submissions (state `accepting`), their messages and deliveries, in one
-        transaction of multi-row statements."""
+    async def _record(self, accepted: Sequence[Accepting]) -> None:
+        """The batch's rows (`acceptance.rows_of`) in one transaction of multi-row statements."""
         context = self._context
-        submitted = []
-        infos = []
-        created: list[NewDelivery] = []
-        for item in accepted:
-            result, packet, plan, now = item.result, item.packet, item.plan, item.at
-            document = packet if isinstance(packet, DocumentPacket) else None
-            submitted.append(
-                {
-                    "message_id": str(result.message_id),
-                    "sender_code": result.sender_code,
-                    "document_id": result.document_id,
-                    "packet_sha256": item.submission.admitted.content,
-                    "kind": result.kind.value,
-                    "state": "accepting",
-                    "submitted_at": now,
-                    "accepted_at": None,
-                    "outcome": result.stored(),
-                }
-            )
-            infos.append(
-                MessageInfo(
-                    message_id=result.message_id,
-                    kind=result.kind,
-                    sender_code=result.sender_code,
-                    document_id=result.document_id,
-                    packet_sha256=item.sha,
-                    submitted_at=now,
-                    business_type=document.business.doc_type.value if document else None,
-                    answers_message_id=plan.answers.message_id if plan.answers else None,
-                    status_code=packet.status_code if isinstance(packet, StatusPacket) else None,
-                    subject=document.subject if document else None,
-                    notation=str(document.code) if document else None,
-                )
-            )
-            for target, _, redirected_from in plan.deliveries:
-                created.append(
-                    NewDelivery(result.message_id, target, now, addressed_to=redirected_from)
-                )
-            for outcome in result.recipients:
-                if outcome.outcome is RouteOutcome.REJECTED:
-                    created.append(
-                        NewDelivery(
-                            result.message_id, outcome.addressed, now, phase=Phase.FAILED,
-                            error=f"{outcome.reason_code}: {outcome.reason}",
-                        )
-                    )  # fmt: skip
+        rows = rows_of(accepted)
         async with context.sessions.begin() as session:
-            await insert_rows(session, submissions, submitted, "message_id")
-            await context.tracking.record_messages(session, infos)
-            await context.tracking.record_deliveries(session, created)
+            await insert_rows(session, submissions, rows.submissions, "message_id")
+            await context.tracking.record_messages(session, rows.messages)
+            await context.tracking.record_deliveries(session, rows.deliveries)
 
-    async def _records(self, item: _Accepting) -> list[Outgoing]:
+    async def _records(self, item: Accepting) -> list[Outgoing]:
         """What a submission produces: its delivery records, tracking events and notices."""
         context = self._context
         result, packet, plan, now = item.result, item.packet, item.plan, item.at
-        data, caller = item.submission.admitted.data, item.submission.caller
+        data, caller = item.waiting.admitted.data, item.waiting.caller
         layout = context.layout
         body: InlinePacket | PacketReference
         if len(data) <= context.inline_limit:
@@ -853,7 +598,7 @@ class SubmissionService:
             context.layout.tracking.name, str(message_id).encode(), context.codec.encode(tracking)
         )
 
-    async def _accepted(self, accepted: Sequence[_Accepting]) -> None:
+    async def _accepted(self, accepted: Sequence[Accepting]) -> None:
         """Mark the submissions accepted, once Kafka holds their records."""
         ids = [str(item.result.message_id) for item in accepted]
         at = self._context.clock()
@@ -864,21 +609,6 @@ class SubmissionService:
                     .where(submissions.c.message_id.in_(ids[start : start + ROWS_PER_STATEMENT]))
                     .values(state="accepted", accepted_at=at)
                 )
-
-
-def busy() -> SubmissionRefused:
-    """The refusal of a submission the node is too busy to take (nothing was recorded)."""
-    return SubmissionRefused(
-        NODE_BUSY,
-        "The node is receiving more packets than it can accept right now; nothing was "
-        f"recorded: send the packet again in {BUSY_RETRY_SECONDS} seconds.",
-    )
-
-
-def _key(admitted: _Admitted) -> tuple[str, str, str]:
-    """What makes two submissions the same: sender, DocumentId and signed content."""
-    packet = admitted.packet
-    return (packet.sender_code, _document_id(packet), admitted.content)
 
 
 def _stored_result(data: RowMapping) -> SubmissionResult:
@@ -892,12 +622,12 @@ def _stored_result(data: RowMapping) -> SubmissionResult:
         data["document_id"],
         tuple(RecipientOutcome.from_dict(o) for o in stored["recipients"]),
         duplicate=data["state"] == "accepted",
-        findings=tuple(_problem_from_json(f) for f in stored["findings"]),
+        findings=tuple(problem_from_json(f) for f in stored["findings"]),
         signature=Signature(stored.get("signature", Signature.VERIFIED.value)),
     )
 
 
-def _log_accepted(item: _Accepting) -> None:
+def _log_accepted(item: Accepting) -> None:
     outcomes = item.plan.outcomes
     log.info(
         "packet accepted",
@@ -907,12 +637,6 @@ def _log_accepted(item: _Accepting) -> None:
         routed=sum(o.outcome is not RouteOutcome.REJECTED for o in outcomes),
         rejected=sum(o.outcome is RouteOutcome.REJECTED for o in outcomes),
     )
-
-
-def _document_id(packet: Packet) -> str:
-    if isinstance(packet, StatusPacket):
-        return str(packet.response_for.document_id)
-    return str(packet.document_id)
 
 
 _SIGNATURE_SAID = {
@@ -935,24 +659,3 @@ def _check_sender(packet: Packet, caller_codes: frozenset[str] | None) -> None:
             f"This client may send as {', '.join(sorted(caller_codes)) or 'no code'}, "
             f"not as {sender} (the packet's From).",
         )
-
-
-def _problem_json(problem: Problem) -> dict[str, object]:
-    location = problem.location
-    return {
-        "code": str(problem.code), "message": problem.message,
-        "line": location.line, "path": location.path,
-    }  # fmt: skip
-
-
-def _problem_from_json(data: dict[str, object]) -> Problem:
-    line = data.get("line")
-    return Problem(
-        str(data["code"]),
-        str(data["message"]),
-        Location(line if isinstance(line, int) else None, str(data.get("path") or "")),
-    )
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None else str(value)

@@ -18,7 +18,7 @@ from axis.http.errors import ApiError, error_responses
 from axis.tracking_reports import find_reports, message_report
 from envelopes.records import RecordKind
 from routing.inbox import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
-from routing.submission import BUSY_RETRY_SECONDS, SubmissionRefused
+from routing.outcomes import BUSY_RETRY_SECONDS, SubmissionRefused
 from routing.tracking import TrackingStore
 
 router = APIRouter(prefix="/v1", tags=["documents"])

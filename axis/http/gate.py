@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from axis.http import compat
 from axis.http.errors import ApiError, error_response
-from routing.submission import BUSY_RETRY_SECONDS, busy
+from routing.outcomes import BUSY_RETRY_SECONDS, busy
 
 LIMIT = 32
 """Submissions in progress per process (`AXIS_SUBMISSION_LIMIT`): a few tenths of a second of

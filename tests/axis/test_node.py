@@ -21,7 +21,7 @@ from orgcodes.service import RegistryService
 from routing.inbox import Ack, InboxAckConflict, InboxItemNotFound
 from routing.lifecycle import Phase
 from routing.notices import notice_id
-from routing.submission import RouteOutcome, SubmissionRefused, SubmissionResult
+from routing.outcomes import RouteOutcome, SubmissionRefused, SubmissionResult
 from routing.tracking import TimelineEntry
 from signing.certificates import load_certificate, load_private_key, serial_hex
 from signing.dev_pki import write_dev_pki

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from orgcodes.resolver import Resolver
 from routing.destinations import DeliveryMode, Destination
+from routing.outcomes import RouteOutcome
 from routing.registry_routes import RegistryRoutes
-from routing.submission import RouteOutcome
 from tests.orgcodes.test_registry import (
     COMMUNE_A,
     COMMUNE_NEW,

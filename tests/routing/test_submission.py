@@ -21,15 +21,10 @@ from routing.clock import Clock, utc_now
 from routing.evidence import EvidenceLog
 from routing.inbox import Inbox
 from routing.lifecycle import Phase
+from routing.outcomes import RouteOutcome, SubmissionRefused
 from routing.payloads import PayloadRef
 from routing.sender import TransactionalSender
-from routing.submission import (
-    PacketVerifier,
-    RouteOutcome,
-    SubmissionContext,
-    SubmissionRefused,
-    SubmissionService,
-)
+from routing.submission import PacketVerifier, SubmissionContext, SubmissionService
 from routing.tracking import TrackingStore
 from tests.support.bus import Bus, eventually
 from tests.support.packets import document, status

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from envelopes.model import Packet
 from envelopes.parsing import parse_packet
-from routing.submission import Route, RouteOutcome
+from routing.outcomes import Route, RouteOutcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from orgcodes.service import RegistryService
 from routing.inbox import InboxItem
 from routing.lifecycle import Phase
 from routing.node import WorkerRole
-from routing.submission import SubmissionResult
+from routing.outcomes import SubmissionResult
 from routing.tracking import DeliveryView, TimelineEntry, TrackingStore
 from signing.certificates import load_certificate, load_private_key
 from signing.dev_pki import write_dev_pki

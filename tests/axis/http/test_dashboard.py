@@ -24,7 +24,7 @@ from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEventType
 from routing.inbox import Ack
 from routing.lifecycle import Phase
-from routing.submission import SubmissionResult
+from routing.outcomes import SubmissionResult
 from routing.tracking import MessageInfo, TrackingStore
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document, status
