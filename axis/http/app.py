@@ -8,11 +8,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
-
-import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from axis.http import (
     compat,
@@ -26,8 +22,7 @@ from axis.http import (
 )
 from axis.http.context import AppContext
 from axis.http.gate import SubmissionGate
-
-REQUEST_ID = "X-Request-ID"
+from axis.http.request_ids import RequestIds
 
 
 def create_app(context: AppContext) -> FastAPI:
@@ -44,18 +39,6 @@ def create_app(context: AppContext) -> FastAPI:
     errors.install(app)
     unavailable.install(app)
 
-    @app.middleware("http")
-    async def request_ids(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        given = request.headers.get(REQUEST_ID, "")
-        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
-        request.state.request_id = request_id
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            response = await call_next(request)
-        response.headers[REQUEST_ID] = request_id
-        return response
-
     app.include_router(dms.router)
     app.include_router(registry_api.router)
     app.include_router(operators_api.router)
@@ -69,4 +52,5 @@ def create_app(context: AppContext) -> FastAPI:
         limit=context.settings.submission_limit,
         saturated=context.node.submission.saturated,
     )
+    app.add_middleware(RequestIds)  # the outermost: the gate's refusals carry an id too
     return app
