@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -14,6 +14,13 @@ VIETNAM = timezone(timedelta(hours=7), "ICT")
 def local_date(moment: datetime) -> str:
     """`moment` as a date in Vietnam (a change effective 2025-07-01T00:00+07:00 is 2025-07-01)."""
     return f"{moment.astimezone(VIETNAM):%Y-%m-%d}"
+
+
+def local_time(moment: datetime) -> str:
+    """`yyyy-MM-dd HH:mm:ss` in Vietnam's time, the form the national SDK's callers read (a
+    naive `moment` is taken as UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"{aware.astimezone(VIETNAM):%Y-%m-%d %H:%M:%S}"
 
 
 class UnitStatus(StrEnum):

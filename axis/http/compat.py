@@ -52,7 +52,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
-import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -68,7 +67,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from axis.clients import Client, Principal, Role
 from axis.db import database_unavailable
-from axis.http import throttle, unavailable
+from axis.http import directory, throttle, unavailable
 from axis.http.auth import remote_address
 from axis.http.bodies import MAX_PACKET_BYTES, bounded_body
 from axis.http.context import AppContext, app_context
@@ -93,18 +92,17 @@ from envelopes.parsing import parse_packet
 from envelopes.records import RecordKind, TrackingEventType
 from orgcodes.changes import parse_change_set
 from orgcodes.errors import RegistryCode, RegistryError
-from orgcodes.grammar import CodeError, CodeFormat, parse_code
-from orgcodes.model import VIETNAM, UnitState
+from orgcodes.model import UnitState, local_time
 from orgcodes.registry import Registry
 from routing.inbox import Ack, Inbox, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.lifecycle import Phase
-from routing.signature_policy import Signature
-from routing.submission import (
+from routing.outcomes import (
     BUSY_RETRY_SECONDS,
     RouteOutcome,
     SubmissionRefused,
     SubmissionResult,
 )
+from routing.signature_policy import Signature
 from routing.tracking import DeliveryView, MessageInfo, TrackingStore
 
 log = structlog.get_logger(__name__)
@@ -161,12 +159,11 @@ def authentication_failed(reason: str) -> Failure:
 
 def reply(fields: Mapping[str, object]) -> Response:
     """HTTP 200 with ASCII-only JSON (non-ASCII as \\uXXXX escapes), whatever the outcome."""
-    text = json.dumps(fields, ensure_ascii=True, separators=(",", ":"))
-    return Response(text.encode("ascii"), media_type="application/json")
+    return Response(directory.sdk_json(fields), media_type="application/json")
 
 
 def success(extra: Mapping[str, object]) -> Response:
-    return reply({"status": "OK", "ErrorCode": "0", "ErrorDesc": "Success", **extra})
+    return reply({**directory.SUCCESS, **extra})
 
 
 def failure_reply(
@@ -184,12 +181,6 @@ def failure_reply(
 def database_failure() -> Failure:
     """The FAIL reply of an operation that needed the database while it was away."""
     return refused("503", unavailable.DATABASE_UNAVAILABLE, unavailable.MESSAGE)
-
-
-def local_time(moment: datetime) -> str:
-    """`yyyy-MM-dd HH:mm:ss` in Vietnam's time, the form the SDK's callers read."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return f"{aware.astimezone(VIETNAM):%Y-%m-%d %H:%M:%S}"
 
 
 # --- the caller ----------------------------------------------------------------------------
@@ -637,91 +628,36 @@ def sent_item(message: MessageInfo, delivery: DeliveryView, fetched: datetime | 
 # --- the registry --------------------------------------------------------------------------
 
 
-def units(call: Call, *, active_only: bool, by_level: bool = False) -> list[UnitState]:
-    """The registry's units as they now stand, by code; with `by_level`, the `level` parameter
-    narrows them to one level. Only getAgenciesListQD20 reads `level` (the vendor's sample
-    passes it there): a level left on the service object by that call must not narrow the
-    other lists."""
-    level_text = call.param("level") if by_level else None
+async def get_agencies_list(call: Call) -> Response:
+    return await directory_reply(call, directory.Listing.AGENCIES)
+
+
+async def get_agencies_list_qd20(call: Call) -> Response:
+    """The active units, narrowed to one level by `level`. Only this operation reads `level`
+    (the vendor's sample passes it here): a level left on the service object by this call must
+    not narrow the other lists."""
+    level_text = call.param("level")
     level: int | None = None
     if level_text is not None:
         if not level_text.strip().isdigit():
             raise refused("400", "LEVEL_INVALID", f"level {level_text!r} is not a whole number.")
         level = int(level_text)
-    states = [history.current for history in call.context.node.registry.registry]
-    return sorted(
-        (
-            s
-            for s in states
-            if (s.active or not active_only) and (level is None or s.level == level)
-        ),
-        key=lambda s: s.code,
-    )
+    return await directory_reply(call, directory.Listing.AGENCIES_QD20, level)
 
 
-def code_in(state: UnitState, wanted: CodeFormat) -> str:
-    """The unit's code (or alternate code) written in format `wanted`, or ""."""
-    for code in (state.code, state.alt_code):
-        if code is None:
-            continue
-        try:
-            if parse_code(code).format is wanted:
-                return code
-        except CodeError:
-            continue
-    return ""
-
-
-async def get_agencies_list(call: Call) -> Fields:
-    return {
-        "data": [
-            {
-                "code": s.code,
-                "id": s.code,
-                "mail": s.contact.email or "",
-                "name": s.name,
-                "pid": s.parent or "",
-                "oldCode": ",".join(s.old_codes),
-            }
-            for s in units(call, active_only=True)
-        ]
-    }
-
-
-async def get_agencies_list_qd20(call: Call) -> Fields:
-    return {
-        "data": [
-            {
-                "code": code_in(s, CodeFormat.QD20) or s.code,
-                "id": s.code,
-                "mail": s.contact.email or "",
-                "name": s.name,
-                "code102": code_in(s, CodeFormat.QCVN102),
-            }
-            for s in units(call, active_only=True, by_level=True)
-        ]
-    }
-
-
-async def get_synchronize_unit(call: Call) -> Fields:
+async def get_synchronize_unit(call: Call) -> Response:
     """Every unit, closed ones included (`deleted`), for a client keeping its own copy."""
-    return {
-        "data": [
-            {
-                "code": s.code,
-                "id": s.code,
-                "mail": s.contact.email or "",
-                "name": s.name,
-                "pid": s.parent or "",
-                "version": s.version,
-                "centerCode": s.home_axis or "",
-                "deleted": not s.active,
-                "modifyDate": local_time(s.since),
-                "isAgency": True,
-            }
-            for s in units(call, active_only=False)
-        ]
-    }
+    return await directory_reply(call, directory.Listing.SYNCHRONIZE)
+
+
+async def directory_reply(
+    call: Call, listing: directory.Listing, level: int | None = None
+) -> Response:
+    """The answer built once for the registry version the node holds (`axis.http.directory`),
+    gzipped when the client accepts it, 304 when `If-None-Match` names it."""
+    registry = call.context.node.registry.registry
+    answer = await call.context.directory.answer(registry, listing, level)
+    return directory.respond(call.request, answer)
 
 
 def registry_failure(error: RegistryError) -> Failure:
@@ -837,7 +773,8 @@ async def delete_agency(call: Call) -> Fields:
 
 # --- the routes ----------------------------------------------------------------------------
 
-Logic = Callable[[Call], Awaitable[Fields]]
+Logic = Callable[[Call], Awaitable[Fields | Response]]
+"""An operation: the fields of its OK reply, or a reply of its own (the directory answers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -898,7 +835,7 @@ async def perform(request: Request, operation: Operation) -> Response:
         require_role(client.principal, operation.role, operation.name)
         check_signed(operation.name, operation.signs, client, signed)
         body = await read_body(request, operation.body_limit)
-        fields = await operation.logic(Call(request, context, client.principal, signed, body))
+        done = await operation.logic(Call(request, context, client.principal, signed, body))
     except Failure as failure:
         log.info("SDK request refused", operation=operation.name, error=failure.description)
         return failure_reply(failure, operation.on_failure)
@@ -907,7 +844,7 @@ async def perform(request: Request, operation: Operation) -> Response:
             unavailable.logged(error, operation=operation.name)
             return failure_reply(database_failure(), operation.on_failure, retry_after=True)
         return failure_reply(internal_failure(operation.name), operation.on_failure)
-    return success(fields)
+    return done if isinstance(done, Response) else success(done)
 
 
 async def download_edoc(request: Request) -> Response:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from axis.clients import ClientStore
+from axis.http.directory import Directory
 from axis.http.throttle import AuthThrottle
 from axis.metrics import Scraper
 from axis.node import Node
@@ -25,6 +26,8 @@ class AppContext:
     scraper: Scraper = field(init=False)
     throttle: AuthThrottle = field(init=False)
     """Failed authentications of every face, counted in this process."""
+    directory: Directory = field(init=False)
+    """The registry's answers, built once per registry version (`axis.http.directory`)."""
 
     def __post_init__(self) -> None:
         self.clients = ClientStore(self.node_key)
@@ -32,6 +35,7 @@ class AppContext:
             self.node.sessions, self.node.layout, self.node.settings.node_id, RecordCodec()
         )
         self.scraper = Scraper(self.node)
+        self.directory = Directory()
         settings = self.node.settings
         self.throttle = AuthThrottle(
             per_address=settings.auth_failures_per_address,

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
+from axis.http import directory
 from axis.http.auth import Authority, Reader
 from axis.http.bodies import bounded_body
 from axis.http.context import AppContext, app_context
@@ -18,7 +19,7 @@ from axis.http.errors import ApiError, error_responses
 from axis.registry_authority import after_change, snapshot_path
 from orgcodes.changes import parse_change_set
 from orgcodes.errors import RegistryError
-from orgcodes.model import UnitState
+from orgcodes.model import UnitState, UnitStatus
 
 router = APIRouter(prefix="/v1/registry", tags=["registry"])
 Context = Annotated[AppContext, Depends(app_context)]
@@ -101,6 +102,7 @@ def _at(value: datetime | None) -> datetime:
     "/units", response_model=UnitPage, summary="Search units", responses=error_responses(401, 422)
 )
 async def units(
+    request: Request,
     _: Reader,
     context: Context,
     q: Annotated[str | None, Query(max_length=200, description="In the code or name.")] = None,
@@ -110,29 +112,21 @@ async def units(
     at: Annotated[datetime | None, Query(description="Units as they stood then.")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> UnitPage:
-    """Units whose state at `at` (default: now) matches, ordered by code."""
-    moment = _at(at)
-    needle = q.casefold() if q else None
-    found: list[UnitState] = []
-    for history in context.node.registry.registry:
-        state = history.at(moment)
-        if state is None:
-            continue
-        if status is not None and state.status.value != status:
-            continue
-        if parent is not None and state.parent != parent:
-            continue
-        if level is not None and state.level != level:
-            continue
-        if needle and needle not in state.code.casefold() and needle not in state.name.casefold():
-            continue
-        found.append(state)
-    found.sort(key=lambda s: s.code)
-    return UnitPage(
-        total=len(found), offset=offset,
-        units=[unit_model(s) for s in found[offset : offset + limit]],
+) -> Response:
+    """Units whose state at `at` (default: now) matches, ordered by code; with an `ETag`
+    (`If-None-Match` answers 304 while the page is the same).
+
+    The units of now are a view built once per registry version and kept until the registry's
+    next transition (`axis.http.directory`, `orgcodes.views`), so a page costs the page."""
+    view = await context.directory.view(
+        context.node.registry.registry, None if at is None else _at(at)
+    )
+    total, found = view.page(
+        offset, limit, q=q, parent=parent, level=level,
+        status=None if status is None else UnitStatus(status),
     )  # fmt: skip
+    page = UnitPage(total=total, offset=offset, units=[unit_model(s) for s in found])
+    return directory.conditional(request, page.model_dump_json().encode())
 
 
 @router.get(
