@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from axis.sqlite_writes import take_turns
 from routing.schema import NAMING_CONVENTION
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -102,6 +103,7 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
             parsed, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        take_turns(engine)  # the writers of a process take turns (axis.sqlite_writes)
         return engine
     connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
     if schema:
