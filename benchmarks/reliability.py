@@ -154,10 +154,20 @@ async def reconcile(
             if len(rows) != last:
                 last, idle_since = len(rows), time.monotonic()
             await asyncio.sleep(1)
-        async with engine.connect() as connection:
-            phases = Counter(
-                row.phase for row in await connection.execute(select(deliveries.c.phase))
-            )
+        # Tracking follows the inbox (the tracker applies the delivery events after): wait
+        # until no delivery is still tracked queued, or until tracking stops moving for 60 s.
+        last_phases: Counter[str] = Counter()
+        idle_since = time.monotonic()
+        while True:
+            async with engine.connect() as connection:
+                phases = Counter(
+                    row.phase for row in await connection.execute(select(deliveries.c.phase))
+                )
+            if phases["queued"] == 0 or time.monotonic() - idle_since > 60:
+                break
+            if phases != last_phases:
+                last_phases, idle_since = phases, time.monotonic()
+            await asyncio.sleep(1)
     finally:
         await engine.dispose()
     landed: dict[tuple[str, str], list[str]] = defaultdict(list)
