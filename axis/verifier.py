@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from axis.trust_repository import TrustRepository
+from envelopes.spool import PacketBytes
 from signing.algorithms import AlgorithmPolicy
 from signing.trust import TrustStore
 from signing.verification import PacketVerifier, VerifiedPacket
@@ -39,6 +40,6 @@ class NodeVerifier:
         self._revision = revision
         return True
 
-    def verify(self, data: bytes, *, at: datetime) -> VerifiedPacket:
+    def verify(self, data: PacketBytes, *, at: datetime) -> VerifiedPacket:
         """See `signing.verification.PacketVerifier.verify`."""
         return self._verifier.verify(data, at=at)

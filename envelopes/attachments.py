@@ -8,9 +8,12 @@ import hashlib
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from envelopes.text_groups import element
+
+if TYPE_CHECKING:
+    from envelopes.spool import Spool
 
 _DECODE_BATCH_CHARS = 1 << 16
 """Base64 characters gathered before one decode call: big enough to keep the per-call cost low,
@@ -28,10 +31,11 @@ class AttachmentContent:
     """The decoded bytes of one attachment, kept once as a sequence of chunks.
 
     Size and SHA-256 are computed as the bytes arrive, so they cost nothing afterwards. Two
-    contents are equal when their size and SHA-256 are equal.
+    contents are equal when their size and SHA-256 are equal. The content of a spooled packet
+    (`envelopes.spool`) stays in its spool and is read back slice by slice (`spooled`).
     """
 
-    __slots__ = ("_chunks", "sha256", "size")
+    __slots__ = ("_chunks", "_offset", "_spool", "sha256", "size")
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         hasher = hashlib.sha256()
@@ -43,6 +47,8 @@ class AttachmentContent:
                 size += len(chunk)
                 kept.append(chunk)
         self._chunks: tuple[bytes, ...] = tuple(kept)
+        self._spool: Spool | None = None
+        self._offset = 0
         self.size: int = size
         """Length of the decoded bytes."""
         self.sha256: str = hasher.hexdigest()
@@ -52,28 +58,38 @@ class AttachmentContent:
     def from_bytes(cls, data: bytes) -> AttachmentContent:
         return cls([data])
 
+    @classmethod
+    def spooled(cls, spool: Spool, offset: int, size: int, sha256: str) -> AttachmentContent:
+        """`size` bytes of `spool` from `offset`, whose SHA-256 the decoder computed."""
+        content = cls(())
+        content._spool, content._offset = spool, offset
+        content.size, content.sha256 = size, sha256
+        return content
+
     def iter_chunks(self) -> Iterator[bytes]:
-        """The decoded bytes, chunk by chunk, without copying them."""
+        """The decoded bytes, chunk by chunk, without copying them (read back, if spooled)."""
+        if self._spool is not None:
+            return self._spool.slices(self._offset, self.size)
         return iter(self._chunks)
 
     def open(self) -> BinaryIO:
         """A read-only binary file over the decoded bytes."""
-        return io.BufferedReader(_ChunkReader(self._chunks))
+        return io.BufferedReader(_ChunkReader(self.iter_chunks()))
 
     def write_to(self, out: BinaryIO) -> int:
         """Write the decoded bytes to `out`; returns how many were written."""
-        for chunk in self._chunks:
+        for chunk in self.iter_chunks():
             out.write(chunk)
         return self.size
 
     def read_all(self) -> bytes:
         """All decoded bytes in one object: a copy, meant for small attachments and tests."""
-        return b"".join(self._chunks)
+        return b"".join(self.iter_chunks())
 
     def iter_base64(self) -> Iterator[bytes]:
         """The content encoded as base64 (one line, padded), chunk by chunk, for writing."""
         pending = b""
-        for chunk in self._chunks:
+        for chunk in self.iter_chunks():
             pending += chunk
             cut = len(pending) - len(pending) % _ENCODE_CHUNK_BYTES
             if cut:
@@ -95,11 +111,11 @@ class AttachmentContent:
 
 
 class _ChunkReader(io.RawIOBase):
-    """Raw reader over a tuple of chunks, so `open()` needs no contiguous copy."""
+    """Raw reader over a stream of chunks, so `open()` needs no contiguous copy."""
 
-    def __init__(self, chunks: tuple[bytes, ...]) -> None:
+    def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
-        self._index = 0
+        self._chunk = b""
         self._offset = 0
 
     def readable(self) -> bool:
@@ -108,15 +124,15 @@ class _ChunkReader(io.RawIOBase):
     def readinto(self, buffer: object) -> int:
         target = memoryview(buffer).cast("B")  # type: ignore[arg-type]
         written = 0
-        while written < len(target) and self._index < len(self._chunks):
-            chunk = self._chunks[self._index]
-            take = min(len(target) - written, len(chunk) - self._offset)
-            target[written : written + take] = chunk[self._offset : self._offset + take]
+        while written < len(target):
+            if self._offset == len(self._chunk):
+                self._chunk, self._offset = next(self._chunks, b""), 0
+                if not self._chunk:
+                    break
+            take = min(len(target) - written, len(self._chunk) - self._offset)
+            target[written : written + take] = self._chunk[self._offset : self._offset + take]
             written += take
             self._offset += take
-            if self._offset == len(chunk):
-                self._index += 1
-                self._offset = 0
         return written
 
 
@@ -124,15 +140,19 @@ class Base64Decoder:
     """Decodes base64 text fed piece by piece (as the XML parser delivers it).
 
     Whitespace (line breaks every 76 characters are common) is ignored; the final padding may be
-    omitted. Anything else that is not strict base64 raises `Base64Error`.
+    omitted. Anything else that is not strict base64 raises `Base64Error`. With a `sink`, the
+    decoded bytes go to that spool instead of memory.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sink: Spool | None = None) -> None:
         self._pending: list[str] = []
         self._pending_chars = 0
         self._carry = b""
         self._padded = False
         self._chunks: list[bytes] = []
+        self._sink = sink
+        self._start = sink.size if sink is not None else 0
+        self._hasher = hashlib.sha256()
 
     def feed(self, text: str) -> None:
         self._pending.append(text)
@@ -142,7 +162,10 @@ class Base64Decoder:
 
     def finish(self) -> AttachmentContent:
         self._decode(final=True)
-        return AttachmentContent(self._chunks)
+        if self._sink is None:
+            return AttachmentContent(self._chunks)
+        size = self._sink.size - self._start
+        return AttachmentContent.spooled(self._sink, self._start, size, self._hasher.hexdigest())
 
     def _decode(self, *, final: bool) -> None:
         text = "".join(self._pending)
@@ -166,9 +189,14 @@ class Base64Decoder:
         if self._padded:
             raise Base64Error("it continues after the final padding '='")
         try:
-            self._chunks.append(binascii.a2b_base64(encoded, strict_mode=True))
+            decoded = binascii.a2b_base64(encoded, strict_mode=True)
         except binascii.Error as error:
             raise Base64Error(f"{error}".rstrip(".")) from error
+        if self._sink is None:
+            self._chunks.append(decoded)
+        else:
+            self._sink.append(decoded)
+            self._hasher.update(decoded)
         self._padded = encoded.endswith(b"=")
 
 

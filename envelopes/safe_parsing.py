@@ -47,6 +47,7 @@ from envelopes.errors import EnvelopeError, Location, Problem
 from envelopes.findings import Finding, local_name
 from envelopes.namespaces import EDXML_NS, XMLDSIG_NS
 from envelopes.problem_codes import ProblemCode
+from envelopes.spool import AttachmentTexts, PacketBytes, Spool, SpooledPacket
 
 _ATTACHMENT_CONTENT = ("edXML", "AttachmentEncoded", "Attachment", "ContentTransferEncoded")
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -102,20 +103,30 @@ class ScannedPacket:
     root: etree._Element
     contents: dict[etree._Element, AttachmentContent] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    texts: AttachmentTexts | None = None
+    """For a spooled packet: the attachments' texts as parsed, spooled (`envelopes.spool`)."""
 
 
-def scan(data: bytes, limits: Limits) -> ScannedPacket:
-    """Parse `data` under `limits`; raise `EnvelopeError` at the first hostile or malformed part."""
+def scan(data: PacketBytes, limits: Limits) -> ScannedPacket:
+    """Parse `data` under `limits`; raise `EnvelopeError` at the first hostile or malformed part.
+    A spooled packet is read slice by slice; its attachments' texts and decoded contents are
+    spooled too, so that no big part of it is held in memory."""
     limits.check_size(len(data))
-    target = _ScanTarget(limits)
+    spooled = isinstance(data, SpooledPacket)
+    target = _ScanTarget(limits, AttachmentTexts() if spooled else None)
     parser = etree.XMLParser(target=target, **_PARSER_OPTIONS)
     try:
-        root: etree._Element | None = etree.fromstring(data, parser)
+        root: etree._Element | None
+        if isinstance(data, SpooledPacket):  # read from the file as from bytes (not `feed`,
+            root = etree.parse(data.reader(), parser)  # which misses logged namespace errors)
+        else:
+            root = etree.fromstring(data, parser)
     except _Refused as refusal:
+        whole = data.read_all() if isinstance(data, SpooledPacket) else data
         if refusal.code is ProblemCode.DTD_FORBIDDEN:
-            code, message = classify_doctype(data)
+            code, message = classify_doctype(whole)
             raise EnvelopeError(Problem(code, message, Location(None, "/"))) from None
-        raise EnvelopeError(refusal.to_problem(data)) from None
+        raise EnvelopeError(refusal.to_problem(whole)) from None
     except etree.XMLSyntaxError as error:
         raise EnvelopeError(_syntax_problem(error)) from None
     except (ValueError, LookupError, UnicodeError) as error:  # e.g. an unknown encoding name
@@ -125,7 +136,9 @@ def scan(data: bytes, limits: Limits) -> ScannedPacket:
     _refuse_logged_errors(parser)
     if root is None:  # libxml2 reports an empty or unfinished document itself; never reached
         raise EnvelopeError(Problem(ProblemCode.MALFORMED, "The packet has no root element."))
-    return ScannedPacket(root=root, contents=target.contents, findings=target.findings)
+    return ScannedPacket(
+        root=root, contents=target.contents, findings=target.findings, texts=target.texts
+    )
 
 
 def _refuse_logged_errors(parser: etree.XMLParser) -> None:
@@ -164,10 +177,14 @@ def parse_tree(data: bytes, limits: Limits) -> etree._Element:
     return build_tree(data)
 
 
-def build_tree(data: bytes) -> etree._Element:
+def build_tree(data: PacketBytes) -> etree._Element:
     """The packet's own tree, for bytes `scan` has accepted (it does not bound sizes)."""
     try:
-        root: etree._Element = etree.fromstring(data, safe_parser())
+        root: etree._Element
+        if isinstance(data, SpooledPacket):
+            root = etree.parse(data.reader(), safe_parser()).getroot()
+        else:
+            root = etree.fromstring(data, safe_parser())
     except (etree.XMLSyntaxError, ValueError) as error:  # `scan` should have refused it first
         raise EnvelopeError(
             Problem(ProblemCode.MALFORMED, f"The packet cannot be read as XML: {error}.")
@@ -254,8 +271,11 @@ def _syntax_problem(error: etree.XMLSyntaxError) -> Problem:
 class _ScanTarget:
     """Receives libxml2's parse events; refuses the hostile, builds the normalized tree."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, texts: AttachmentTexts | None = None) -> None:
         self._limits = limits
+        self.texts = texts
+        """Where attachments' texts are spooled, with their decoded contents (None: memory)."""
+        self._decoded: Spool | None = Spool() if texts is not None else None
         self._builder = etree.TreeBuilder()
         self._names: list[str] = []
         self._elements: list[etree._Element] = []
@@ -334,7 +354,9 @@ class _ScanTarget:
         self._count += 1
         if self._content_level is None and tuple(self._names) == _ATTACHMENT_CONTENT:
             self._content_level = len(self._elements)
-            self._decoder = Base64Decoder()
+            self._decoder = Base64Decoder(self._decoded)
+            if self.texts is not None:
+                self.texts.begin()
 
     def data(self, text: str) -> None:
         if self._texted and not self._texted[-1] and not text.isspace():
@@ -449,6 +471,8 @@ class _ScanTarget:
         )
 
     def _feed_attachment(self, text: str) -> None:
+        if self.texts is not None:
+            self.texts.add(text)
         if self._decoder is None:
             return  # the content already proved not to be base64: the rest adds nothing
         try:
@@ -459,6 +483,8 @@ class _ScanTarget:
 
     def _finish_attachment(self) -> None:
         decoder, self._decoder, self._content_level = self._decoder, None, None
+        if self.texts is not None:
+            self.texts.end()
         if decoder is None:
             return
         try:

@@ -22,6 +22,7 @@ from datetime import datetime
 from envelopes.codes import BusinessDocType, StatusCode
 from envelopes.model import DocumentPacket, Packet, StatusPacket
 from envelopes.records import RecordKind
+from envelopes.spool import PacketBytes
 from routing.business import targets
 from routing.lifecycle import Phase
 from routing.outcomes import (
@@ -40,8 +41,9 @@ class Admitted:
     """A packet the client's signature policy lets in: what is read, routed and compared."""
 
     packet: Packet
-    data: bytes
-    """The bytes to route (the submitted ones, or the node's signed packet)."""
+    data: PacketBytes
+    """The bytes to route (the submitted ones, spooled when large, or the node's signed
+    packet)."""
     content: str
     """SHA-256 (hex) of the signed content, or of the same canonical form when unsigned."""
     signature: Signature
@@ -135,7 +137,7 @@ def decide(
     resolver: RecipientResolver,
     *,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
-    sha: Callable[[bytes], str],
+    sha: Callable[[PacketBytes], str],
 ) -> list[Decision]:
     """The decision for each submission of `batch` (`known[i]` is what the database said of
     `batch[i]`), in the same order."""

@@ -10,7 +10,7 @@ forward only), and never leaves an acknowledgement that tracking does not know o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -22,7 +22,7 @@ from envelopes.records import RecordCodec, RecordKind, TrackingEvent, TrackingEv
 from routing.bus import Outgoing
 from routing.clock import Clock, utc_now
 from routing.inbox import Ack, AckResult, Inbox, InboxItem, changes
-from routing.payloads import PayloadRef, PayloadStore
+from routing.payloads import PayloadNotFound, PayloadRef, PayloadStore
 from routing.topics import TopicLayout
 
 
@@ -37,6 +37,14 @@ class Fetched:
     item: InboxItem
     data: bytes
     """The packet's bytes exactly as the sender signed them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    item: InboxItem
+    chunks: AsyncIterator[bytes]
+    """The packet's bytes exactly as the sender signed them, a chunk at a time (the size and
+    SHA-256 are checked at the end: `routing.payloads.PayloadStore.iter_chunks`)."""
 
 
 _ACK_EVENTS: dict[Ack, TrackingEventType] = {
@@ -97,12 +105,33 @@ class Mailbox:
         async with self._sessions() as session:
             item = await self._inbox.get(session, codes, message_id)
         data = await self._payloads.read(PayloadRef(item.packet_sha256, item.packet_size))
-        if item.fetched_at is None:
-            now = self._clock()
-            await self._sender.send([self._event(item, TrackingEventType.FETCHED, now)])
-            async with self._sessions.begin() as session:
-                await self._inbox.mark_fetched(session, item, at=now)
+        await self._fetched(item)
         return Fetched(item, data)
+
+    async def fetch_stream(self, codes: Sequence[str], message_id: UUID) -> Fetched | Streamed:
+        """`fetch`, except that a packet bigger than one payload chunk is streamed: its bytes
+        are read a chunk at a time as they are sent (tracked as `fetched` once the node found
+        them stored, before the first chunk)."""
+        async with self._sessions() as session:
+            item = await self._inbox.get(session, codes, message_id)
+        ref = PayloadRef(item.packet_sha256, item.packet_size)
+        if item.packet_size <= self._payloads.chunk_size:
+            data = await self._payloads.read(ref)
+            await self._fetched(item)
+            return Fetched(item, data)
+        if not await self._payloads.exists(ref):
+            raise PayloadNotFound(f"no stored payload {ref.uri}")
+        await self._fetched(item)
+        return Streamed(item, self._payloads.iter_chunks(ref))
+
+    async def _fetched(self, item: InboxItem) -> None:
+        """The first fetch of `item`: tracked, then marked in the inbox."""
+        if item.fetched_at is not None:
+            return
+        now = self._clock()
+        await self._sender.send([self._event(item, TrackingEventType.FETCHED, now)])
+        async with self._sessions.begin() as session:
+            await self._inbox.mark_fetched(session, item, at=now)
 
     async def acknowledge(
         self, codes: Sequence[str], message_id: UUID, ack: Ack, *, detail: str | None = None

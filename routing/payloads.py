@@ -215,15 +215,17 @@ class PayloadStore:
 
     async def iter_chunks(self, ref: PayloadRef) -> AsyncIterator[bytes]:
         """Yield the payload chunk by chunk, checking size and SHA-256 at the end: a consumer
-        must not act on the bytes before the iteration finishes without error."""
+        must not act on the bytes before the iteration finishes without error. Each chunk is
+        read in a session of its own, so a slow reader holds no database connection."""
         async with self._sessions() as session:
             found = await self._find(session, ref.sha256)
-            if found is None:
-                raise PayloadNotFound(f"no stored payload {ref.uri}")
-            payload_id, chunk_count = found
-            digest = hashlib.sha256()
-            size = 0
-            for seq in range(chunk_count):
+        if found is None:
+            raise PayloadNotFound(f"no stored payload {ref.uri}")
+        payload_id, chunk_count = found
+        digest = hashlib.sha256()
+        size = 0
+        for seq in range(chunk_count):
+            async with self._sessions() as session:
                 data = (
                     await session.execute(
                         select(payload_chunks.c.data).where(
@@ -231,11 +233,11 @@ class PayloadStore:
                         )
                     )
                 ).scalar_one_or_none()
-                if data is None:
-                    raise PayloadCorrupt(f"payload {ref.uri} misses chunk {seq} of {chunk_count}")
-                digest.update(data)
-                size += len(data)
-                yield bytes(data)
+            if data is None:
+                raise PayloadCorrupt(f"payload {ref.uri} misses chunk {seq} of {chunk_count}")
+            digest.update(data)
+            size += len(data)
+            yield bytes(data)
         if size != ref.size or digest.hexdigest() != ref.sha256:
             raise PayloadCorrupt(
                 f"payload {ref.uri} read back as {size} bytes with SHA-256 {digest.hexdigest()}, "

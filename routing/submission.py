@@ -36,7 +36,7 @@ import asyncio
 import dataclasses
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -60,6 +60,7 @@ from envelopes.records import (
     TrackingEventType,
 )
 from envelopes.records import sha256 as digest
+from envelopes.spool import PacketBytes, SpooledPacket, in_memory, packet_sha256
 from routing.acceptance import (
     Accepting,
     Admitted,
@@ -125,14 +126,14 @@ class Verified(Protocol):
     def signer_code(self) -> str: ...
 
     @property
-    def signed_content(self) -> bytes:
-        """The canonical packet without its Signature: exactly what the signature covers."""
+    def content_sha256(self) -> bytes:
+        """SHA-256 of the canonical packet without its Signature: what the signature covers."""
 
 
 class PacketVerifier(Protocol):
     """What checks a packet's signature (`signing.verification.PacketVerifier` in a node)."""
 
-    def verify(self, data: bytes, *, at: datetime) -> Verified:
+    def verify(self, data: PacketBytes, *, at: datetime) -> Verified:
         """The verified packet; raises a `PacketRefusal` when it is refused."""
 
 
@@ -207,7 +208,7 @@ class SubmissionService:
 
     async def submit(
         self,
-        data: bytes,
+        data: PacketBytes,
         *,
         caller_codes: frozenset[str] | None,
         caller: str = "?",
@@ -217,7 +218,8 @@ class SubmissionService:
         under the client's signature `policy`. The packet is verified here; what follows
         (de-duplication, routing, the records in the database and on Kafka) is done for a
         batch of concurrent submissions at once (`_accept`). `SubmissionRefused` when refused,
-        `NODE_BUSY` among them when the node is `saturated`."""
+        `NODE_BUSY` among them when the node is `saturated`. A large packet comes spooled
+        (`envelopes.spool`): it is verified in a worker thread, from its spool."""
         if self.saturated():
             raise busy()
         self._in_progress += 1
@@ -236,14 +238,17 @@ class SubmissionService:
 
     async def _submit(
         self,
-        data: bytes,
+        data: PacketBytes,
         caller_codes: frozenset[str] | None,
         caller: str,
         policy: SignaturePolicy,
     ) -> SubmissionResult:
         context = self._context
         now = context.clock()
-        admitted = self._admit(data, now, policy, caller_codes)
+        if isinstance(data, SpooledPacket):  # seconds of work for 70 MB: not on the loop
+            admitted = await asyncio.to_thread(self._admit, data, now, policy, caller_codes)
+        else:
+            admitted = self._admit(data, now, policy, caller_codes)
         if admitted.to_sign is not None:
             packet = admitted.packet
             earlier = await self._earlier(
@@ -285,7 +290,7 @@ class SubmissionService:
                 deciding.append((index, waiting, known))
         decisions = decide(
             [w for _, w, _ in deciding], [k for _, _, k in deciding], context.resolver,
-            sha=lambda data: digest(data).hex(),
+            sha=lambda data: packet_sha256(data).hex(),
         )  # fmt: skip
         accepted: list[Accepting] = []
         for (index, _, _), decision in zip(deciding, decisions, strict=True):
@@ -310,7 +315,7 @@ class SubmissionService:
 
     def _admit(
         self,
-        data: bytes,
+        data: PacketBytes,
         now: datetime,
         policy: SignaturePolicy,
         caller_codes: frozenset[str] | None,
@@ -324,6 +329,7 @@ class SubmissionService:
             if not admits_unverified(policy, error.code):
                 raise _refused(error) from error
             try:
+                data = in_memory(data)
                 unsigned = read_unsigned(data)
             except PacketRefusal as unreadable:
                 raise _refused(unreadable) from unreadable
@@ -335,11 +341,11 @@ class SubmissionService:
                 unsigned.packet, data, content, Signature.NODE_SIGNED, to_sign=unsigned.stripped
             )
         _check_sender(verified.packet, caller_codes)
-        return Admitted(
-            verified.packet, data, digest(verified.signed_content).hex(), Signature.VERIFIED
-        )
+        return Admitted(verified.packet, data, verified.content_sha256.hex(), Signature.VERIFIED)
 
-    async def _node_signed(self, admitted: Admitted, submitted: bytes, now: datetime) -> Admitted:
+    async def _node_signed(
+        self, admitted: Admitted, submitted: PacketBytes, now: datetime
+    ) -> Admitted:
         """`node-signs`: the node signs the packet for its From code with the key it holds for
         that agency, checks the result like any signed packet, and keeps the submitted bytes
         (the evidence log names them by their SHA-256)."""
@@ -360,9 +366,9 @@ class SubmissionService:
                 f"The node could not sign for {code}: {error.message}",
                 [p.as_dict() for p in error.problems],
             ) from error
-        await context.payloads.put(submitted)  # kept: the evidence log names it
+        await context.payloads.put(_source(submitted))  # kept: the evidence log names it
         return Admitted(
-            verified.packet, signed, digest(verified.signed_content).hex(), Signature.NODE_SIGNED
+            verified.packet, signed, verified.content_sha256.hex(), Signature.NODE_SIGNED
         )
 
     async def _earlier(
@@ -459,10 +465,10 @@ class SubmissionService:
         data, caller = item.waiting.admitted.data, item.waiting.caller
         layout = context.layout
         body: InlinePacket | PacketReference
-        if len(data) <= context.inline_limit:
+        if isinstance(data, bytes) and len(data) <= context.inline_limit:
             body = InlinePacket(data)
         else:
-            ref = await context.payloads.put(data)
+            ref = await context.payloads.put(_source(data))
             body = PacketReference(ref.uri, ref.size)
         priority = packet.other_info.priority if isinstance(packet, DocumentPacket) else None
         hop = Hop(organ_id=result.sender_code, at=now, node_id=context.node_id)
@@ -485,7 +491,7 @@ class SubmissionService:
                 recipient_code=target,
                 document_id=result.document_id,
                 packet=body,
-                packet_sha256=digest(data),
+                packet_sha256=bytes.fromhex(item.sha),
                 submitted_at=now,
                 hops=(hop,),
                 redirected_from=redirected_from,
@@ -609,6 +615,11 @@ class SubmissionService:
                     .where(submissions.c.message_id.in_(ids[start : start + ROWS_PER_STATEMENT]))
                     .values(state="accepted", accepted_at=at)
                 )
+
+
+def _source(data: PacketBytes) -> bytes | AsyncIterator[bytes]:
+    """What the payload store reads the packet from: its bytes, or its spool slice by slice."""
+    return data.stream() if isinstance(data, SpooledPacket) else data
 
 
 def _stored_result(data: RowMapping) -> SubmissionResult:

@@ -16,6 +16,10 @@ the node reads the packet from its own hardened parse). Any other Reference goes
 own path unchanged. The canonical form is the same either way: the copy signxml makes of the
 root element serializes and re-reads the same element, and the canonical form of a root element
 carries no inherited namespace that a copy could change.
+
+A spooled packet's tree carries marks in place of its attachment texts
+(`signing.streamed_content`): the digest then streams the texts in around the canonical bytes,
+and the signed data handed back is those bytes with the marks (the digests are on `content`).
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureConstructionMethod
-from signxml.exceptions import InvalidDigest
+from signxml.exceptions import InvalidDigest, InvalidInput
 from signxml.util import _remove_sig
 from signxml.verifier import VerifyResult, XMLVerifier
+
+from signing.streamed_content import Marks
 
 _ENVELOPED = SignatureConstructionMethod.enveloped.value
 _C14N = frozenset(method.value for method in CanonicalizationMethod)
@@ -36,6 +42,13 @@ _C14N = frozenset(method.value for method in CanonicalizationMethod)
 
 class LeanXMLVerifier(XMLVerifier):
     """`XMLVerifier` whose whole-document Reference is checked on signxml's own parse."""
+
+    def __init__(self, marks: Marks | None = None) -> None:
+        super().__init__()
+        self.marks = marks
+        """The marks standing for attachment texts in the tree to verify (None: no marks)."""
+        self.content_sha256: bytes | None = None
+        """SHA-256 of the canonical packet, when it was streamed (`marks`)."""
 
     def _verify_reference(
         self,
@@ -51,11 +64,14 @@ class LeanXMLVerifier(XMLVerifier):
         steps = [] if transforms is None else self._findall(transforms, "Transform")
         algorithms = [step.get("Algorithm") for step in steps]
         canonical = [step for step in steps if step.get("Algorithm") in _C14N]
-        if (
-            reference.get("URI") != ""
-            or len(canonical) > 1
-            or any(a != _ENVELOPED and a not in _C14N for a in algorithms)
-        ):
+        lean = (
+            reference.get("URI") == ""
+            and len(canonical) <= 1
+            and all(a == _ENVELOPED or a in _C14N for a in algorithms)
+        )
+        if not lean and self.marks is not None:  # `signing.shape` lets no such Reference in
+            raise InvalidInput("a packet with marks has only a whole-document Reference")
+        if not lean:
             result: VerifyResult = super()._verify_reference(
                 reference, index, root, uri_resolver, c14n_algorithm, signature, signature_key_used
             )
@@ -71,7 +87,11 @@ class LeanXMLVerifier(XMLVerifier):
         digest_alg = DigestAlgorithm(self._find(reference, "DigestMethod").get("Algorithm"))
         self.check_digest_alg_expected(digest_alg)
         digest_value = self._find(reference, "DigestValue")
-        if b64decode(digest_value.text) != self._get_digest(payload_c14n, digest_alg):
+        if self.marks is None:
+            computed = self._get_digest(payload_c14n, digest_alg)
+        else:
+            computed, self.content_sha256 = self.marks.digests(payload_c14n, digest_alg)
+        if b64decode(digest_value.text) != computed:
             raise InvalidDigest(f"Digest mismatch for reference {index} ({reference.get('URI')})")
         if isinstance(signature_key_used, bytes):
             key = signature_key_used

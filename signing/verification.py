@@ -12,6 +12,7 @@ so a later check of an old delivery uses that same moment.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,11 +23,13 @@ from signxml.verifier import SignatureConfiguration, VerifyResult
 from envelopes.codes import StatusCode
 from envelopes.model import Packet, StatusPacket
 from envelopes.parsing import DEFAULT_LIMITS, Limits, read_scanned, without_signature
-from envelopes.safe_parsing import build_tree, safe_parser, scan
+from envelopes.safe_parsing import ScannedPacket, build_tree, safe_parser, scan
+from envelopes.spool import PacketBytes, SpooledPacket
 from signing.algorithms import AlgorithmPolicy
 from signing.errors import SignatureCode, SignatureError
 from signing.lean_verifier import LeanXMLVerifier
 from signing.shape import SignatureShape, inspect
+from signing.streamed_content import MarkMismatch, mark
 from signing.trust import Signer, TrustStore
 
 
@@ -35,10 +38,13 @@ class VerifiedPacket:
     """A packet whose signature holds and whose signer the trust store vouches for."""
 
     packet: Packet
-    """Read from `signed_content`, never from the unsigned parts of the input."""
+    """Read from the signed content, never from the unsigned parts of the input."""
     signer: Signer
-    signed_content: bytes
-    """Exactly the bytes the digest covers: the canonical packet without its Signature."""
+    signed_content: bytes | None
+    """Exactly the bytes the digest covers: the canonical packet without its Signature (None
+    for a spooled packet: its canonical form was digested as it streamed, never held)."""
+    content_sha256: bytes
+    """SHA-256 of the signed content."""
     signature_method: str
     """The signature algorithm's URI (e.g. ...#rsa-sha256)."""
 
@@ -71,33 +77,68 @@ class PacketVerifier:
             digest_algorithms=policy.digest_algorithms,
         )
 
-    def verify(self, data: bytes, *, at: datetime) -> VerifiedPacket:
+    def verify(self, data: PacketBytes, *, at: datetime) -> VerifiedPacket:
         """The verified packet; raises `SignatureError` (or `EnvelopeError` for a packet that is
-        hostile or invalid) with the reason it is refused."""
+        hostile or invalid) with the reason it is refused. A spooled packet is verified with
+        its attachments' texts left in their spool (`signing.streamed_content`)."""
         scanned = scan(data, self.limits)  # refuses the hostile before any tree is built
-        shape = inspect(build_tree(data), self.policy)
-        signed_content = self.check_cryptography(data, shape)
-        # Read once, from what the signature covers: the scanned packet without its Signature
-        # (`inspect` fixed that the one Signature ends edXMLHeader and covers the whole
-        # document, enveloped). Problems are located in the signed content, element for element
-        # the same (canonicalization keeps every other element, in order).
-        packet = read_scanned(without_signature(scanned), signed_content)
+        tree = build_tree(data)
+        marks = mark(tree, scanned.texts) if scanned.texts is not None else None
+        if marks is None and isinstance(data, SpooledPacket):  # does not fit: from memory
+            data = data.read_all()
+        shape = inspect(tree, self.policy)
+        verifier = LeanXMLVerifier(marks)
+        signed_content = self.check_cryptography(data if marks is None else tree, shape, verifier)
+        if marks is None:
+            return self._read(scanned, shape, signed_content, signed_content, at)
+        assert verifier.content_sha256 is not None  # set by the digest check that passed
+        located = marks.located(signed_content)
+        return self._read(scanned, shape, located, None, at, verifier.content_sha256)
+
+    def _read(
+        self,
+        scanned: ScannedPacket,
+        shape: SignatureShape,
+        located: bytes,
+        signed_content: bytes | None,
+        at: datetime,
+        content_sha256: bytes | None = None,
+    ) -> VerifiedPacket:
+        """The packet read once, from what the signature covers: the scanned packet without its
+        Signature (`inspect` fixed that the one Signature ends edXMLHeader and covers the whole
+        document, enveloped). Problems are located in `located`, element for element the same
+        (canonicalization keeps every other element, in order)."""
+        packet = read_scanned(without_signature(scanned), located)
         notice = isinstance(packet, StatusPacket) and packet.status_code is StatusCode.REJECTED
         signer = self.trust.signer(shape.certificate, packet.sender_code, at=at, notice=notice)
-        return VerifiedPacket(packet, signer, signed_content, shape.signature_method.value)
+        if content_sha256 is None:
+            content_sha256 = hashlib.sha256(located).digest()
+        return VerifiedPacket(
+            packet, signer, signed_content, content_sha256, shape.signature_method.value
+        )
 
-    def check_cryptography(self, data: bytes, shape: SignatureShape) -> bytes:
+    def check_cryptography(
+        self,
+        data: bytes | etree._Element,
+        shape: SignatureShape,
+        verifier: LeanXMLVerifier | None = None,
+    ) -> bytes:
         """The signed content, once signxml has checked the digest and the SignatureValue
         against the shape's certificate (a step of `verify`, public for the benchmark). signxml
-        parses `data` itself: handed the tree already built, it copies it, which costs more; its
-        whole-packet Reference is checked without copies (`signing.lean_verifier`)."""
+        parses `data` itself: handed a tree, it copies it, which costs more (a spooled packet's
+        tree is small: its marks stand for its attachments); its whole-packet Reference is
+        checked without copies (`signing.lean_verifier`)."""
         try:
-            result = LeanXMLVerifier().verify(
+            result = (verifier or LeanXMLVerifier()).verify(
                 data,
                 x509_cert=shape.certificate,
                 parser=safe_parser(),
                 expect_config=self._config,
             )
+        except MarkMismatch as error:
+            raise SignatureError(
+                SignatureCode.MALFORMED, f"The packet cannot be canonicalized: {error}."
+            ) from None
         except InvalidDigest:
             raise SignatureError(
                 SignatureCode.DIGEST_MISMATCH,

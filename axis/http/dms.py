@@ -7,17 +7,18 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from axis.clients import Principal, Role
 from axis.http.auth import Agency, Tracker, scoped_codes
-from axis.http.bodies import bounded_body
+from axis.http.bodies import packet_body
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
 from axis.tracking_reports import find_reports, message_report
 from envelopes.records import RecordKind
 from routing.inbox import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
+from routing.mailbox import Fetched
 from routing.outcomes import BUSY_RETRY_SECONDS, SubmissionRefused
 from routing.tracking import TrackingStore
 
@@ -180,7 +181,7 @@ async def send_packet(request: Request, principal: Agency, context: Context) -> 
     """The body is the signed packet's bytes exactly as signed. The node verifies it, checks
     that its From is one of the client's codes, and routes it to each recipient; the reply
     tells, per recipient, whether it was routed, redirected (and to whom) or rejected."""
-    data = await bounded_body(request)
+    data = await packet_body(request)
     if not data:
         raise ApiError(400, "PACKET_EMPTY", "The body is empty: send the signed edXML packet.")
     try:
@@ -236,18 +237,20 @@ async def inbox(
 async def fetch_packet(
     principal: Agency, context: Context, message_id: Annotated[str, Path(max_length=64)]
 ) -> Response:
-    """The packet's bytes exactly as the sender signed them; the first fetch is tracked."""
+    """The packet's bytes exactly as the sender signed them; the first fetch is tracked. A
+    large packet is streamed as it is read from the payload store (with its Content-Length:
+    a reader that gets fewer bytes knows the transfer broke)."""
     try:
-        fetched = await context.node.mailbox.fetch(
+        fetched = await context.node.mailbox.fetch_stream(
             sorted(principal.codes), message_uuid(message_id)
         )
     except InboxItemNotFound as error:
         raise not_found(error) from None
-    return Response(
-        fetched.data,
-        media_type="application/xml",
-        headers={"X-Axis-Message-Id": message_id, "X-Axis-Kind": KIND_NAMES[fetched.item.kind]},
-    )
+    headers = {"X-Axis-Message-Id": message_id, "X-Axis-Kind": KIND_NAMES[fetched.item.kind]}
+    if isinstance(fetched, Fetched):
+        return Response(fetched.data, media_type="application/xml", headers=headers)
+    headers["Content-Length"] = str(fetched.item.packet_size)
+    return StreamingResponse(fetched.chunks, media_type="application/xml", headers=headers)
 
 
 @router.post(

@@ -15,7 +15,8 @@ from lxml import etree
 from envelopes.errors import EnvelopeError, Problem
 from envelopes.namespaces import EDXML_NS
 from envelopes.parsing import parse_packet, read_packet_bytes, validate
-from envelopes.safe_parsing import _PARSER_OPTIONS, Limits, parse_tree
+from envelopes.safe_parsing import _PARSER_OPTIONS, Limits, parse_tree, scan
+from envelopes.spool import SpooledPacket
 from tests.envelopes.fixture_files import HOSTILE, hostile, sample
 
 MB = 1024 * 1024
@@ -208,3 +209,29 @@ def test_the_tree_parse_never_disagrees_with_the_scan() -> None:
         with pytest.raises(EnvelopeError) as refused:
             parse_tree(hostile(name), Limits())
         assert refused.value.code == "EDXML_NAMESPACE_INVALID"
+
+
+def _scan_outcome(data: bytes | SpooledPacket) -> object:
+    """What `scan` answers: the refusal (code, message, location), or the findings' codes."""
+    try:
+        scanned = scan(data, Limits())
+    except EnvelopeError as error:
+        return [(p.code, p.message, p.location) for p in error.problems]
+    return sorted(str(f.code) for f in scanned.findings)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [hostile(p.name) for p in sorted(HOSTILE.glob("*.edxml"))]
+    + [
+        ROOT + b"<a/>" * 100_001 + b"</edXML>",
+        ROOT + b"<a>" + b"x" * (2 * MB) + b"</a></edXML>",
+        b"",
+        b"\x00\x01binary",
+    ],
+    ids=[p.name for p in sorted(HOSTILE.glob("*.edxml"))] + ["elements", "text", "empty", "binary"],
+)
+def test_a_spooled_packet_is_scanned_exactly_as_its_bytes(data: bytes) -> None:
+    """A body above the spooling size is read from its spool in slices (`envelopes.spool`):
+    every refusal and finding is the same, word for word."""
+    assert _scan_outcome(SpooledPacket.of(data)) == _scan_outcome(data)

@@ -6,11 +6,13 @@ service's routing rules be tested on their own, with a registry written as a sma
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from envelopes.model import Packet
 from envelopes.parsing import parse_packet
+from envelopes.spool import PacketBytes, in_memory
 from routing.outcomes import Route, RouteOutcome
 
 
@@ -18,16 +20,16 @@ from routing.outcomes import Route, RouteOutcome
 class Unsigned:
     packet: Packet
     signer_code: str
-    signed_content: bytes
+    content_sha256: bytes
     """With no signature, the whole packet is its content."""
 
 
 class FromIsSigner:
     """Parses safely and takes the packet's From as the signer (no signature involved)."""
 
-    def verify(self, data: bytes, *, at: datetime) -> Unsigned:
-        packet = parse_packet(data)
-        return Unsigned(packet, packet.sender_code, data)
+    def verify(self, data: PacketBytes, *, at: datetime) -> Unsigned:
+        packet = parse_packet(in_memory(data))
+        return Unsigned(packet, packet.sender_code, hashlib.sha256(in_memory(data)).digest())
 
 
 @dataclass

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import uuid
 
 import pytest
 
+from axis.http.bodies import SPOOL_FROM_BYTES
+from envelopes.attachments import Attachment, AttachmentContent
 from envelopes.codes import StatusCode
+from envelopes.model import DocumentPacket
+from envelopes.parsing import parse_packet
+from envelopes.writing import to_bytes
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document, status
 from tests.support.running_node import G22, H39, H41, H53, signed
@@ -114,3 +121,40 @@ async def test_a_forged_status_over_http_is_refused_and_grants_no_sight_of_the_d
             assert (await h53.get(f"/v1/tracking/{key}")).status_code == 404
         report = (await g22.get(f"/v1/tracking/{sent['message_id']}")).json()
         assert [r["recipient"] for r in report[0]["recipients"]] == [H41]
+
+
+async def test_a_large_packet_is_spooled_verified_routed_and_streamed_back_unchanged(
+    http_node: HttpNode,
+) -> None:
+    """Above `axis.http.bodies.SPOOL_FROM_BYTES` the body is spooled and verified from its
+    spool (`signing.streamed_content`); above one payload chunk the fetch is streamed."""
+    base = parse_packet(document(G22, [H41], 60))
+    assert isinstance(base, DocumentPacket)
+    attachment = Attachment(
+        content_id="cid:1", name="ho-so.bin",
+        content=AttachmentContent.from_bytes(os.urandom(3 * 1024 * 1024)),
+    )  # fmt: skip
+    packet = dataclasses.replace(base, manifest=(attachment.reference,), attachments=(attachment,))
+    data = signed(to_bytes(packet), http_node.running.pki, G22)
+    assert len(data) > SPOOL_FROM_BYTES
+    start = data.index(b"ContentTransferEncoded>") + 500_000
+    changed = data[:start] + (b"A" if data[start : start + 1] != b"A" else b"B") + data[start + 1 :]
+    async with http_node.client("g22") as g22, http_node.client("h41") as h41:
+        refused = await g22.post("/v1/packets", content=changed)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "SIGNATURE_DIGEST_MISMATCH"
+        sent = await g22.post("/v1/packets", content=data)
+        assert sent.status_code == 202, sent.text
+        message_id = sent.json()["message_id"]
+
+        async def landed() -> bool:
+            page = (await h41.get("/v1/inbox", params={"kind": "edoc"})).json()
+            return any(i["message_id"] == message_id for i in page["items"])
+
+        await http_node.running.until(landed, "the large document in H41's inbox")
+        fetched = await h41.get(f"/v1/packets/{message_id}")
+        assert fetched.status_code == 200
+        assert fetched.headers["content-length"] == str(len(data))
+        assert fetched.content == data
+        again = await g22.post("/v1/packets", content=data)  # the same signed content
+        assert (again.status_code, again.json()["message_id"]) == (202, message_id)
