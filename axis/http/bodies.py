@@ -16,18 +16,9 @@ SPOOL_FROM_BYTES = 1024 * 1024
 
 
 async def bounded_body(request: Request, limit: int = MAX_PACKET_BYTES) -> bytes:
-    """The request's body; 413 `REQUEST_TOO_LARGE` as soon as it passes `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(int(declared), limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(size, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The request's body in memory; 413 `REQUEST_TOO_LARGE` as soon as it passes `limit`."""
+    data = await packet_body(request, limit, spool_from=limit)  # never spooled: within limit
+    return data.read_all() if isinstance(data, SpooledPacket) else data
 
 
 async def packet_body(
