@@ -1,4 +1,5 @@
-"""`axis sign`, `axis verify` and `axis keys dev-pki`: packets signed, checked, and test keys."""
+"""`axis sign` and `axis verify`: packets signed and checked (light: neither loads the node's
+database or Kafka client unless `verify` reads the node's trust store)."""
 
 from __future__ import annotations
 
@@ -10,30 +11,17 @@ from typing import Annotated, Any
 
 import typer
 
-from axis.cli import agency_keys
 from axis.cli.options import AsJson, parse_time
-from axis.cli.trust import node_trust_store
-from axis.settings import load_settings
 from envelopes.document_id import DocumentId
 from envelopes.errors import EnvelopeError
 from envelopes.model import DocumentPacket
 from envelopes.parsing import read_packet_bytes
 from signing.algorithms import AlgorithmPolicy
 from signing.certificates import facts, load_certificate, load_certificates, load_private_key
-from signing.dev_pki import KeyType, write_dev_pki
 from signing.errors import SignatureError, TrustError
 from signing.signer import sign_packet
 from signing.trust_files import load_trust_directory
 from signing.verification import PacketVerifier, VerifiedPacket
-
-keys_app = typer.Typer(
-    help="Keys and certificates: development PKIs, and the keys the node signs with for "
-    "agencies (node-signs).",
-    no_args_is_help=True,
-)
-keys_app.command("import-agency-key")(agency_keys.import_agency_key)
-keys_app.command("agency-keys")(agency_keys.agency_keys)
-keys_app.command("remove-agency-key")(agency_keys.remove_agency_key)
 
 
 def sign(
@@ -84,13 +72,20 @@ def verify(
 ) -> None:
     """Verify packets: exit 0 and the signer's code and subject when every one is valid, exit 1
     with the error code and reason for each one that is not."""
+    from axis.settings import load_settings  # pydantic-settings: only for the command that reads
+
     settings = load_settings()
     when = parse_time(at, "--at") if at is not None else datetime.now(UTC)
     policy = AlgorithmPolicy(
         legacy_sha1=settings.signature_legacy_sha1 if legacy_sha1 is None else legacy_sha1
     )
     try:
-        store = load_trust_directory(trust) if trust is not None else node_trust_store()
+        if trust is not None:
+            store = load_trust_directory(trust)
+        else:
+            from axis.cli.trust import node_trust_store  # the node database: only if asked
+
+            store = node_trust_store()
     except TrustError as error:
         typer.echo(f"{error.code}: {error.message}", err=True)
         raise typer.Exit(1) from error
@@ -104,28 +99,6 @@ def verify(
             typer.echo(outcome.line(), err=outcome.verified is None)
     if any(o.verified is None for o in outcomes):
         raise typer.Exit(1)
-
-
-@keys_app.command("dev-pki")
-def dev_pki(
-    directory: Annotated[Path, typer.Argument(help="Where to write the files.")],
-    org: Annotated[
-        list[str], typer.Option("--org", help="An organization code to issue a certificate for.")
-    ],
-    key_type: Annotated[KeyType, typer.Option("--key-type", help="rsa (2048) or ec (P-256).")] = (
-        KeyType.RSA
-    ),
-    days: Annotated[int, typer.Option("--days", min=1, help="Validity of each certificate.")] = 730,
-) -> None:
-    """Write a development CA (ca.pem, ca.key; reused if present) and, per code, CODE.pem and
-    CODE.key. Not for production: keys are unencrypted. The directory is valid --trust material."""
-    try:
-        written = write_dev_pki(directory, org, key_type=key_type, days=days)
-    except TrustError as error:
-        typer.echo(f"{error.code}: {error.message}", err=True)
-        raise typer.Exit(1) from error
-    for path in written:
-        typer.echo(str(path))
 
 
 @dataclass(frozen=True, slots=True)
