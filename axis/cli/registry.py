@@ -20,7 +20,7 @@ from axis.cli.options import Actor, AsJson, default_actor, parse_optional_time
 from axis.db import session_factory
 from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated, require_current
-from axis.registry_authority import after_change
+from axis.services.registry_changes import Applied, apply_change_set, refuse_unless_authority
 from axis.settings import Settings, load_settings
 from axis.wiring import (
     database,
@@ -35,7 +35,6 @@ from orgcodes.directory import diff_directory, export_records, read_directory, w
 from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.service import RegistryService
 from orgcodes.snapshot import read_snapshot, write_snapshot
-from orgcodes.store import VersionRecord
 from routing.topics import ensure_topics
 from signing.certificates import load_certificate, load_private_key
 
@@ -72,18 +71,8 @@ def _run(work: Callable[[RegistryService, Settings], Awaitable[T]], *, load: boo
         raise typer.Exit(1) from error
 
 
-def _refuse_in_follower_mode(settings: Settings) -> None:
-    if settings.registry_mode == "follower":
-        raise RegistryError(
-            RegistryCode.NOT_AUTHORITY,
-            "this node follows the registry authority (AXIS_REGISTRY_MODE=follower); change "
-            "sets are applied on the authority's node and arrive here over the registry topic",
-        )
-
-
-def _applied(
-    record: VersionRecord, warnings: list[str], extra: dict[str, Any], as_json: bool
-) -> None:
+def _applied(applied: Applied, extra: dict[str, Any], as_json: bool) -> None:
+    record, warnings = applied.record, applied.warnings
     if as_json:
         typer.echo(
             json.dumps({**record.as_json(), **extra, "warnings": warnings}, ensure_ascii=False)
@@ -113,11 +102,10 @@ def apply(
     """Apply a change set as the next registry version (all of it, or nothing)."""
 
     async def work(service: RegistryService, settings: Settings) -> None:
-        _refuse_in_follower_mode(settings)
+        refuse_unless_authority(settings)
         change_set = parse_change_set(changeset.read_bytes())
-        record = await service.apply(change_set, actor=actor or default_actor())
-        warnings = await after_change(service, settings)
-        _applied(record, warnings, {"changes": len(change_set.changes)}, as_json)
+        done = await apply_change_set(service, settings, change_set, actor=actor or default_actor())
+        _applied(done, {"changes": len(change_set.changes)}, as_json)
 
     _run(work)
 
@@ -175,7 +163,7 @@ def import_(
         )
 
     async def directory(service: RegistryService, settings: Settings) -> None:
-        _refuse_in_follower_mode(settings)
+        refuse_unless_authority(settings)
         with Progress(
             TextColumn("reading {task.description}"),
             BarColumn(),
@@ -210,8 +198,12 @@ def import_(
                 f"says what the {len(records):,} records say"
             )
             return
-        record = await service.apply(diff.change_set, actor=actor or default_actor())
-        _applied(record, await after_change(service, settings), counts, as_json)
+        actor_ = actor or default_actor()
+        _applied(
+            await apply_change_set(service, settings, diff.change_set, actor=actor_),
+            counts,
+            as_json,
+        )
 
     is_snapshot = format_ == "snapshot" or (format_ is None and _is_snapshot(file))
     _run(snapshot if is_snapshot else directory)

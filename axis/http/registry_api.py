@@ -16,9 +16,10 @@ from axis.http.auth import Authority, Reader
 from axis.http.bodies import bounded_body
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
-from axis.registry_authority import after_change, snapshot_path
+from axis.registry_authority import snapshot_path
+from axis.services import registry_changes
 from orgcodes.changes import parse_change_set
-from orgcodes.errors import RegistryError
+from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.model import UnitState, UnitStatus
 
 router = APIRouter(prefix="/v1/registry", tags=["registry"])
@@ -200,22 +201,18 @@ async def changes(
 async def apply_change_set(request: Request, principal: Authority, context: Context) -> Applied:
     """The registry authority's change set, applied as the next version, then signed into the
     snapshot and published to every follower."""
-    settings = context.settings
-    if settings.registry_mode == "follower":
-        raise ApiError(
-            409, "REGISTRY_FOLLOWER",
-            "This node follows the registry authority; apply change sets on the authority's node.",
-        )  # fmt: skip
     data = await bounded_body(request, MAX_CHANGE_SET_BYTES)
-    service = context.node.registry
     try:
-        record = await service.apply(
-            parse_change_set(data), actor=f"client:{principal.client_id}", source="api"
-        )
+        done = await registry_changes.apply_change_set(
+            context.node.registry, context.settings, parse_change_set(data),
+            actor=f"client:{principal.client_id}", source="api",
+        )  # fmt: skip
     except RegistryError as error:
-        problems = [error.as_json()]
-        raise ApiError(422, error.code.value, error.message, problems=problems) from None
-    warnings = await after_change(service, settings)
+        status = 409 if error.code is RegistryCode.NOT_AUTHORITY else 422
+        raise ApiError(
+            status, error.code.value, error.message, problems=[error.as_json()]
+        ) from None
+    record, warnings = done.record, done.warnings
     return Applied(version=record.version, effective=record.effective, warnings=warnings)
 
 

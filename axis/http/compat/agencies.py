@@ -18,7 +18,7 @@ from axis.http.compat.dialect import (
     Fields,
     refused,
 )
-from axis.registry_authority import after_change
+from axis.services.registry_changes import apply_change_set
 from axis.xroad_signature import (
     lenient_object,
 )
@@ -69,6 +69,7 @@ def registry_failure(error: RegistryError) -> Failure:
     if error.code is RegistryCode.UNKNOWN_UNIT:
         status = "404"
     elif error.code in (
+        RegistryCode.NOT_AUTHORITY,
         RegistryCode.CODE_REUSED,
         RegistryCode.UNIT_CLOSED,
         RegistryCode.EFFECTIVE_TOO_EARLY,
@@ -84,22 +85,15 @@ def registry_failure(error: RegistryError) -> Failure:
 async def apply_change(call: Call, change: Mapping[str, Any], reason: str) -> str:
     """Apply one change as the next registry version, then snapshot and publish it; the
     `ErrorDesc` (warnings of an unpublished version are appended)."""
-    settings = call.context.settings
-    if settings.registry_mode == "follower":
-        raise refused(
-            "409",
-            "REGISTRY_FOLLOWER",
-            "This node follows the registry authority; change agencies on the authority's node.",
-        )
-    service = call.context.node.registry
     change_set = {"effective": datetime.now(UTC).isoformat(), "reason": reason, "changes": [change]}
     try:
-        await service.apply(
-            parse_change_set(change_set), actor=f"client:{call.principal.client_id}", source="api"
-        )
+        done = await apply_change_set(
+            call.context.node.registry, call.context.settings, parse_change_set(change_set),
+            actor=f"client:{call.principal.client_id}", source="api",
+        )  # fmt: skip
     except RegistryError as error:
         raise registry_failure(error) from None
-    warnings = await after_change(service, settings)
+    warnings = done.warnings
     return "; ".join(["Success", *warnings])
 
 
