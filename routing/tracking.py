@@ -365,6 +365,39 @@ class TrackingStore:
         )
         return [_delivery(row._mapping) for row in rows]
 
+    async def deliveries_of_many(
+        self, session: AsyncSession, message_ids: Sequence[UUID]
+    ) -> dict[UUID, list[DeliveryView]]:
+        """The deliveries of each of `message_ids` (by recipient code), in one statement per
+        500 messages instead of one per message."""
+        found: dict[UUID, list[DeliveryView]] = {m: [] for m in message_ids}
+        for chunk in _chunks(sorted({str(m) for m in message_ids})):
+            rows = await session.execute(
+                select(deliveries)
+                .where(deliveries.c.message_id.in_(chunk))
+                .order_by(deliveries.c.message_id, deliveries.c.recipient_code)
+            )
+            for row in rows:
+                delivery = _delivery(row._mapping)
+                found[delivery.message_id].append(delivery)
+        return found
+
+    async def first_fetches(
+        self, session: AsyncSession, message_ids: Sequence[UUID]
+    ) -> dict[tuple[UUID, str], datetime]:
+        """When each (message, recipient) was first fetched, for `message_ids`."""
+        found: dict[tuple[UUID, str], datetime] = {}
+        fetched = TrackingEventType.FETCHED.value
+        for chunk in _chunks(sorted({str(m) for m in message_ids})):
+            rows = await session.execute(
+                select(timeline.c.message_id, timeline.c.recipient_code, timeline.c.at)
+                .where(timeline.c.message_id.in_(chunk), timeline.c.event == fetched)
+                .order_by(timeline.c.at, timeline.c.id)
+            )
+            for row in rows:
+                found.setdefault((UUID(row.message_id), row.recipient_code), row.at)
+        return found
+
     async def find_deliveries(
         self,
         session: AsyncSession,

@@ -15,12 +15,12 @@ from axis.http.auth import Agency, Tracker, scoped_codes
 from axis.http.bodies import packet_body
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
+from axis.services.sent import sent_by
 from axis.tracking_reports import find_reports, message_report
 from envelopes.records import RecordKind
 from routing.inbox import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.mailbox import Fetched
 from routing.outcomes import BUSY_RETRY_SECONDS, SubmissionRefused
-from routing.tracking import TrackingStore
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 Context = Annotated[AppContext, Depends(app_context)]
@@ -292,17 +292,15 @@ async def sent(
     code: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[SentEntry]:
     """What the client's codes sent, newest first, with each recipient's state."""
-    store = TrackingStore()
-    entries: list[SentEntry] = []
-    async with context.node.sessions() as session:
-        messages = await store.sent(
-            session, scoped_codes(principal, code), since=since, limit=limit
+    listed = await sent_by(
+        context.node.sessions, scoped_codes(principal, code), since=since, limit=limit
+    )
+    return [
+        SentEntry.model_validate(
+            {**message_report(s.message, s.deliveries, []), "subject": s.message.subject}
         )
-        for message in messages:
-            deliveries = await store.deliveries_of(session, message.message_id)
-            report = message_report(message, deliveries, [])
-            entries.append(SentEntry.model_validate({**report, "subject": message.subject}))
-    return entries
+        for s in listed
+    ]
 
 
 @router.get(

@@ -24,13 +24,14 @@ from axis.http.compat.dialect import (
     refused,
 )
 from axis.http.dms import KIND_NAMES, KINDS
+from axis.services.sent import with_deliveries
 from axis.xroad_signature import (
     codes_in_to,
     file_matching,
 )
 from envelopes.model import DocumentPacket
 from envelopes.parsing import parse_packet
-from envelopes.records import RecordKind, TrackingEventType
+from envelopes.records import RecordKind
 from orgcodes.model import local_time
 from routing.inbox import Ack, Inbox, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.lifecycle import Phase
@@ -269,15 +270,16 @@ def counting(kind: RecordKind) -> Callable[[Call], Awaitable[Fields]]:
 async def get_sent_edoc_list(call: Call) -> Fields:
     """One item per (sent message, recipient), with the delivery's state."""
     kind = message_kind(call)
-    store = TrackingStore()
-    items: list[Fields] = []
     async with call.context.node.sessions() as session:
-        for message in await sent_messages(session, store, call):
-            if kind is not None and message.kind is not kind:
-                continue
-            fetched = await first_fetches(session, store, message.message_id)
-            for delivery in await store.deliveries_of(session, message.message_id):
-                items.append(sent_item(message, delivery, fetched.get(delivery.recipient_code)))
+        messages = await sent_messages(session, TrackingStore(), call)
+        listed = await with_deliveries(
+            session, [m for m in messages if kind is None or m.kind is kind]
+        )
+    items: list[Fields] = [
+        sent_item(s.message, delivery, s.fetched.get(delivery.recipient_code))
+        for s in listed
+        for delivery in s.deliveries
+    ]
     return {"data": items}
 
 
@@ -313,17 +315,6 @@ async def in_inbox(session: AsyncSession, codes: list[str], doc_id: str) -> bool
     except (ValueError, InboxItemNotFound):
         return False
     return True
-
-
-async def first_fetches(
-    session: AsyncSession, store: TrackingStore, message_id: uuid.UUID
-) -> dict[str, datetime]:
-    """When each recipient first fetched the message (its `receivedTime`)."""
-    found: dict[str, datetime] = {}
-    for entry in await store.timeline(session, message_id):
-        if entry.event is TrackingEventType.FETCHED:
-            found.setdefault(entry.recipient_code, entry.at)
-    return found
 
 
 _SEND_STATUS: dict[Phase, tuple[str, str]] = {
