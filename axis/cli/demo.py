@@ -19,8 +19,8 @@ from axis.cli.tracking import print_reports
 from axis.db import session_factory
 from axis.demo import DemoError, run_demo
 from axis.logs import configure_logging
+from axis.services.tracking import find_reports
 from axis.settings import Settings, load_settings, split_host_port
-from axis.tracking_reports import find_reports
 from axis.wiring import database
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

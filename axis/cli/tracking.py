@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from axis.cli.options import AsJson
 from axis.db import session_factory
+from axis.services.tracking import find_reports
 from axis.settings import load_settings
-from axis.tracking_reports import find_reports
 from axis.wiring import database
 from routing.evidence import EvidenceLog
 from routing.tracking import DeliveryView, TrackingStore

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from axis.clients import Principal, Role
 from axis.http.auth import Agency, Tracker, scoped_codes
 from axis.http.bodies import packet_body
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
 from axis.services.sent import sent_by
-from axis.tracking_reports import find_reports, message_report
+from axis.services.tracking import message_report, visible_reports
 from envelopes.records import RecordKind
 from routing.inbox import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.mailbox import Fetched
@@ -315,9 +314,7 @@ async def tracking(
     """Per recipient, where the message stands and its timeline. `key` is a message id or a
     DocumentId (every message with it). A sender sees every recipient of what it sent; a
     recipient sees its own deliveries; an operator sees all."""
-    async with context.node.sessions() as session:
-        reports = await find_reports(session, key)
-    visible = [v for v in (visible_part(principal, r) for r in reports) if v is not None]
+    visible = await visible_reports(context.node.sessions, key, principal)
     if not visible:  # another agency's and unknown answer alike: no oracle of what exists
         raise ApiError(
             404, "TRACKING_NOT_FOUND",
@@ -331,11 +328,3 @@ def not_found(error: InboxItemNotFound) -> ApiError:
     """404 whether the message does not exist or is in another agency's inbox: the two answers
     are the same, so no caller learns which ids exist (see the README's access rules)."""
     return ApiError(404, error.code, str(error))
-
-
-def visible_part(principal: Principal, report: dict[str, Any]) -> dict[str, Any] | None:
-    """What of `report` the caller may see, or None."""
-    if principal.has(Role.OPERATOR) or principal.acts_for(report["sender"]):
-        return report
-    own = [r for r in report["recipients"] if principal.acts_for(r["recipient"])]
-    return {**report, "recipients": own} if own else None

@@ -23,9 +23,8 @@ from axis import reports
 from axis.http import throttle
 from axis.http.auth import remote_address
 from axis.http.dashboard.views import HERE, HOME, LOCAL, LOGIN, Viewer, Visit
-from axis.http.dms import visible_part
 from axis.http.tls import peer_certificate
-from axis.tracking_reports import message_report
+from axis.services.tracking import message_report, visible_part
 from routing.tracking import TrackingStore
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)

@@ -1,12 +1,18 @@
 """Tracking as a clerk reads it: per message, each recipient's phase, status and timeline (the
-shape `axis track --json` prints and the demo shows)."""
+shape `axis track --json` prints and the demo shows), and the part of it a caller may see:
+`GET /v1/tracking/{key}`, the dashboard's message page, `axis track` and the demo read it here.
+
+Who sees what: an operator, and the sender, see every recipient; a recipient sees its own
+deliveries; anyone else sees nothing, and is told the same as for a key that does not exist."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from axis.clients import Principal, Role
 from routing.tracking import DeliveryView, MessageInfo, TimelineEntry, TrackingStore
 
 
@@ -63,3 +69,22 @@ async def find_reports(session: AsyncSession, key: str) -> list[dict[str, object
         )
         for m in messages
     ]
+
+
+def visible_part(principal: Principal, report: dict[str, Any]) -> dict[str, Any] | None:
+    """What of `report` the caller may see, or None."""
+    if principal.has(Role.OPERATOR) or principal.acts_for(report["sender"]):
+        return report
+    own = [r for r in report["recipients"] if principal.acts_for(r["recipient"])]
+    return {**report, "recipients": own} if own else None
+
+
+async def visible_reports(
+    sessions: async_sessionmaker[AsyncSession], key: str, principal: Principal
+) -> list[dict[str, Any]]:
+    """The reports for `key` (a message id or a DocumentId), each cut to what `principal` may
+    see; empty when there is none it may see."""
+    async with sessions() as session:
+        reports = await find_reports(session, key)
+    visible = (visible_part(principal, report) for report in reports)
+    return [report for report in visible if report is not None]
