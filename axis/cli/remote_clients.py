@@ -20,15 +20,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from axis import audit
 from axis.cli.options import AsJson, default_actor
 from axis.cli.profiles import ProfileName
 from axis.cli.remote import echo_json, fail, node, print_table, when
 from axis.client import ClientInfo, IssuedClient
-from axis.clients import ClientError, ClientStore, Issued, parse_roles, secret_audit
+from axis.clients import ClientError, ClientStore, Issued, parse_roles
 from axis.db import session_factory
 from axis.migrations.runner import NotMigrated, require_current
 from axis.node_secret import NodeSecretError, load_or_create
+from axis.services.client_admin import Actor, ClientAdmin, NewClient
 from axis.settings import load_settings
 from axis.wiring import database
 
@@ -95,24 +95,12 @@ def _add_locally(
         async with database(settings) as engine:
             await require_current(engine, "adding a client")
             store = ClientStore(load_or_create(settings.secret_key_path))
-            async with session_factory(engine).begin() as session:
-                issued = await store.add(
-                    session, client_id=client_id, name=name, codes=codes,
-                    roles=parse_roles(roles), hmac_enabled=hmac, secret=secret,
-                    allow_weak_secret=allow_weak_secret,
-                )  # fmt: skip
-                detail = {
-                    "codes": list(codes),
-                    "roles": list(roles),
-                    "hmac": hmac,
-                    "local": True,
-                    **secret_audit(secret is not None, issued.client.weak_secret),
-                }
-                entry = audit.AuditEntry(
-                    actor=actor, action="clients.add", target=issued.client.client_id,
-                    detail=detail,
-                )  # fmt: skip
-                await audit.append(session, entry)
+            admin = ClientAdmin(session_factory(engine), store)
+            new = NewClient(
+                client_id=client_id, name=name, codes=list(codes), roles=list(parse_roles(roles)),
+                hmac=hmac, secret=secret, allow_weak_secret=allow_weak_secret,
+            )  # fmt: skip
+            issued = await admin.add(new, Actor(actor), local=True)
             return issued
 
     try:

@@ -12,6 +12,7 @@ from axis.http.throttle import AuthThrottle
 from axis.metrics import Scraper
 from axis.node import Node
 from axis.operator import Operator
+from axis.services.client_admin import ClientAdmin
 from axis.settings import Settings
 from envelopes.records import RecordCodec
 
@@ -23,6 +24,8 @@ class AppContext:
     """The node's secret key (`axis.node_secret`)."""
     clients: ClientStore = field(init=False)
     operator: Operator = field(init=False)
+    client_admin: ClientAdmin = field(init=False)
+    """The audited changes of API clients (`axis.services.client_admin`)."""
     scraper: Scraper = field(init=False)
     throttle: AuthThrottle = field(init=False)
     """Failed authentications of every face, counted in this process."""
@@ -34,6 +37,7 @@ class AppContext:
         self.operator = Operator(
             self.node.sessions, self.node.layout, self.node.settings.node_id, RecordCodec()
         )
+        self.client_admin = ClientAdmin(self.node.sessions, self.clients)
         self.scraper = Scraper(self.node)
         self.directory = Directory()
         settings = self.node.settings

@@ -5,30 +5,31 @@ parameters) and the audit log. Every one needs the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from axis import audit
 from axis.clients import (
     Client,
     ClientError,
+    Issued,
     Principal,
     Role,
     fingerprint,
     parse_roles,
-    secret_audit,
 )
 from axis.http.auth import Operator
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
 from axis.operator import dead_letter_json
+from axis.services import client_admin
+from axis.services.client_admin import Actor
 from axis.wiring import transactional_producer
 from envelopes.records import RecordCodec
 from routing.dead_letters import DeadLetterQuery
@@ -41,6 +42,11 @@ CodePath = Annotated[str, Path(max_length=64)]
 
 def actor(principal_id: str) -> str:
     return f"client:{principal_id}"
+
+
+def by(principal: Principal, request: Request) -> Actor:
+    """The operator making a change, as the audit log names them, and the request."""
+    return Actor(actor(principal.client_id), request_id(request))
 
 
 def request_id(request: Request) -> str | None:
@@ -316,9 +322,7 @@ async def resume(
     responses=error_responses(401, 403),
 )
 async def clients(_: Operator, context: Context) -> list[ClientModel]:
-    async with context.node.sessions() as session:
-        found = await context.clients.list(session)
-    return [ClientModel.model_validate(c.as_json()) for c in found]
+    return [ClientModel.model_validate(c.as_json()) for c in await context.client_admin.list()]
 
 
 @router.post(
@@ -333,26 +337,17 @@ async def create_client(
 ) -> IssuedModel:
     """A client bound to organization codes and roles; its secret is in this reply only."""
     try:
-        roles = _roles(asked.roles)
-        async with context.node.sessions.begin() as session:
-            issued = await context.clients.add(
-                session, client_id=asked.client_id, name=asked.name, codes=asked.codes,
-                roles=roles, hmac_enabled=asked.hmac, secret=asked.secret,
+        issued = await context.client_admin.add(
+            client_admin.NewClient(
+                client_id=asked.client_id, name=asked.name, codes=asked.codes,
+                roles=_roles(asked.roles), hmac=asked.hmac, secret=asked.secret,
                 allow_weak_secret=asked.allow_weak_secret,
-            )  # fmt: skip
-            detail = {
-                "codes": asked.codes,
-                "roles": asked.roles,
-                "hmac": asked.hmac,
-                **secret_audit(asked.secret is not None, issued.client.weak_secret),
-            }
-            await _audit(session, principal.client_id, "clients.add", issued.client.client_id,
-                         detail, request)  # fmt: skip
+            ),
+            by(principal, request),
+        )  # fmt: skip
     except ClientError as error:
         raise _client_error(error) from None
-    return IssuedModel(
-        client=ClientModel.model_validate(issued.client.as_json()), secret=issued.secret
-    )
+    return _issued(issued)
 
 
 @router.post(
@@ -364,10 +359,7 @@ async def create_client(
 async def disable_client(
     request: Request, principal: Operator, context: Context, client_id: CodePath
 ) -> ClientModel:
-    return await _client_changed(
-        request, principal, context, client_id, "clients.disable",
-        lambda session: context.clients.disable(session, client_id, at=datetime.now(UTC)),
-    )  # fmt: skip
+    return await _client(context.client_admin.disable(client_id, by(principal, request)))
 
 
 @router.post(
@@ -381,14 +373,10 @@ async def rotate_client(
 ) -> IssuedModel:
     """A new secret; the old one stops working at once."""
     try:
-        async with context.node.sessions.begin() as session:
-            issued = await context.clients.rotate(session, client_id, at=datetime.now(UTC))
-            await _audit(session, principal.client_id, "clients.rotate", client_id, {}, request)
+        issued = await context.client_admin.rotate(client_id, by(principal, request))
     except ClientError as error:
         raise _client_error(error) from None
-    return IssuedModel(
-        client=ClientModel.model_validate(issued.client.as_json()), secret=issued.secret
-    )
+    return _issued(issued)
 
 
 @router.put(
@@ -416,11 +404,8 @@ async def bind_certificate(
         )
     except ClientError as error:
         raise _client_error(error) from None
-    return await _client_changed(
-        request, principal, context, client_id, "clients.bind_certificate",
-        lambda session: context.clients.bind_certificate(session, client_id, given),
-        lambda client: {"sha256": client.certificate_sha256},
-    )  # fmt: skip
+    admin = context.client_admin
+    return await _client(admin.bind_certificate(client_id, given, by(principal, request)))
 
 
 @router.delete(
@@ -432,10 +417,8 @@ async def bind_certificate(
 async def unbind_certificate(
     request: Request, principal: Operator, context: Context, client_id: CodePath
 ) -> ClientModel:
-    return await _client_changed(
-        request, principal, context, client_id, "clients.unbind_certificate",
-        lambda session: context.clients.bind_certificate(session, client_id, None),
-    )  # fmt: skip
+    admin = context.client_admin
+    return await _client(admin.bind_certificate(client_id, None, by(principal, request)))
 
 
 @router.put(
@@ -453,11 +436,10 @@ async def strict_parameters(
 ) -> ClientModel:
     """With strict parameters, each SDK operation refuses the client's signed parameters it does
     not use (for a DMS that makes one SDK service object per call)."""
-    return await _client_changed(
-        request, principal, context, client_id, "clients.strict_parameters",
-        lambda session: context.clients.set_strict_parameters(session, client_id, asked.strict),
-        lambda _: {"strict": asked.strict},
-    )  # fmt: skip
+    admin = context.client_admin
+    return await _client(
+        admin.set_strict_parameters(client_id, asked.strict, by(principal, request))
+    )
 
 
 @router.put(
@@ -477,30 +459,25 @@ async def signature_policy(
     legacy-signed packets with the key it holds for the From code) or `accept-authenticated`
     (they are routed unsigned, marked "unsigned, client-authenticated"). A failing XML-DSig
     signature is refused under every policy."""
-    return await _client_changed(
-        request, principal, context, client_id, "clients.signature_policy",
-        lambda session: context.clients.set_signature_policy(session, client_id, asked.policy),
-        lambda _: {"policy": asked.policy},
-    )  # fmt: skip
+    admin = context.client_admin
+    return await _client(
+        admin.set_signature_policy(client_id, asked.policy, by(principal, request))
+    )
 
 
-async def _client_changed(
-    request: Request,
-    principal: Principal,
-    context: AppContext,
-    client_id: str,
-    action: str,
-    change: Callable[[AsyncSession], Awaitable[Client]],
-    detail: Callable[[Client], dict[str, object]] = lambda _: {},
-) -> ClientModel:
-    """One change of a client, made and audited in one transaction; the client as it is now."""
+async def _client(change: Awaitable[Client]) -> ClientModel:
+    """The client as a change left it, or the change's refusal."""
     try:
-        async with context.node.sessions.begin() as session:
-            client = await change(session)
-            await _audit(session, principal.client_id, action, client_id, detail(client), request)
+        client = await change
     except ClientError as error:
         raise _client_error(error) from None
     return ClientModel.model_validate(client.as_json())
+
+
+def _issued(issued: Issued) -> IssuedModel:
+    return IssuedModel(
+        client=ClientModel.model_validate(issued.client.as_json()), secret=issued.secret
+    )
 
 
 @router.get(
@@ -527,18 +504,3 @@ async def audit_log(
 
 def _roles(values: list[str]) -> list[Role]:
     return list(parse_roles(values))
-
-
-async def _audit(
-    session: Any,
-    client_id: str,
-    action: str,
-    target: str,
-    detail: dict[str, Any],
-    request: Request,
-) -> None:
-    await audit.append(
-        session,
-        audit.AuditEntry(actor=actor(client_id), action=action, target=target, detail=detail,
-                         request_id=request_id(request)),
-    )  # fmt: skip
