@@ -11,8 +11,8 @@ from axis.http.directory import Directory
 from axis.http.throttle import AuthThrottle
 from axis.metrics import Scraper
 from axis.node import Node
-from axis.operator import Operator
 from axis.services.client_admin import ClientAdmin
+from axis.services.delivery_operations import Operator
 from axis.settings import Settings
 from envelopes.records import RecordCodec
 

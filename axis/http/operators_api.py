@@ -27,9 +27,9 @@ from axis.clients import (
 from axis.http.auth import Operator
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
-from axis.operator import dead_letter_json
 from axis.services import client_admin
 from axis.services.client_admin import Actor
+from axis.services.delivery_operations import dead_letter_json
 from axis.wiring import transactional_producer
 from envelopes.records import RecordCodec
 from routing.dead_letters import DeadLetterQuery
