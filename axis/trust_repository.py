@@ -29,10 +29,9 @@ from signing.certificates import (
     parse_serial,
     pem,
 )
-from signing.dev_pki import check_code
 from signing.errors import TrustError
 from signing.trust import Authorization, Revocation, TrustStore
-from signing.trust_files import load_trust_directory
+from signing.trust_files import check_code, load_trust_directory
 
 _MAX_SERIAL = 64
 """Hex digits a serial column holds (RFC 5280 allows 20 octets, 40 digits)."""

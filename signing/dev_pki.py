@@ -9,7 +9,6 @@ material (`trust_files.load_trust_directory`).
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -27,11 +26,9 @@ from signing.certificates import (
     load_private_key,
     pem,
 )
-from signing.errors import TrustError
+from signing.trust_files import CA_FILE, check_code
 
-CA_FILE = "ca.pem"
 CA_KEY_FILE = "ca.key"
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 """What may name a certificate file: organization codes of either format fit; paths do not."""
 
 
@@ -167,15 +164,6 @@ def write_dev_pki(
         end = datetime.now(UTC) + timedelta(days=days)
         written += _write(directory, code, issue(authority, code, key_type=key_type, not_after=end))
     return written
-
-
-def check_code(code: str) -> None:
-    if not _CODE.match(code):
-        raise TrustError(
-            "TRUST_BAD_CODE",
-            f"{code!r} cannot name a certificate: an organization code is letters, digits, dots "
-            "and dashes (for example 000.00.12.H53).",
-        )
 
 
 def key_pem(key: PrivateKey) -> bytes:

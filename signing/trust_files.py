@@ -10,12 +10,26 @@ in its database (`axis.trust_repository`), which `axis trust import DIR` fills f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from signing.certificates import load_certificate, load_certificates
-from signing.dev_pki import CA_FILE, check_code
 from signing.errors import TrustError
 from signing.trust import Authorization, TrustStore
+
+CA_FILE = "ca.pem"
+"""The trusted certificate authorities of a trust directory."""
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_code(code: str) -> None:
+    """`TrustError` `TRUST_BAD_CODE` unless `code` can name a certificate file."""
+    if not _CODE.match(code):
+        raise TrustError(
+            "TRUST_BAD_CODE",
+            f"{code!r} cannot name a certificate: an organization code is letters, digits, dots "
+            "and dashes (for example 000.00.12.H53).",
+        )
 
 
 def load_trust_directory(directory: Path) -> TrustStore:
