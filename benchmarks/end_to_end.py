@@ -66,6 +66,7 @@ from axis.broker.cluster import LocalCluster
 from axis.broker.layout import ClusterLayout
 from axis.clients import ClientStore, Role
 from axis.db import make_engine, session_factory
+from axis.devtools.dev_pki import write_dev_pki
 from axis.migrations.runner import upgrade
 from axis.node_secret import load_or_create
 from axis.settings import DEFAULT_KAFKA_VERSION, default_cache_dir
@@ -77,7 +78,6 @@ from orgcodes.changes import parse_change_set
 from orgcodes.service import RegistryService
 from routing.inbox import inbox
 from signing.certificates import PrivateKey, load_certificate, load_private_key
-from signing.dev_pki import write_dev_pki
 from signing.signer import sign_packet
 
 AGENCIES = 20

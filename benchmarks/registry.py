@@ -33,10 +33,10 @@ from axis.broker.assembly import ensure_release
 from axis.broker.cluster import LocalCluster
 from axis.broker.layout import ClusterLayout
 from axis.db import make_engine, session_factory
+from axis.devtools.dataset2025 import build_dataset
 from axis.migrations.runner import upgrade
 from axis.settings import DEFAULT_KAFKA_VERSION, default_cache_dir
 from orgcodes.changes import parse_change_set
-from orgcodes.dataset2025 import build_dataset
 from orgcodes.resolver import Resolver
 from orgcodes.service import RegistryService
 from orgcodes.sync import RegistryFollower, RegistryPublisher
@@ -61,7 +61,7 @@ async def node(url: str) -> RegistryService:
 
 def probe_codes(service: RegistryService, facts: object) -> list[str]:
     """A mix: mostly active units, plus merged, split, closed and unknown codes."""
-    from orgcodes.dataset2025 import Facts
+    from axis.devtools.dataset2025 import Facts
 
     assert isinstance(facts, Facts)
     active = [h.code for h in service.registry if h.current.active][:6000]

@@ -25,11 +25,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from lxml import etree
 
+from axis.devtools.dev_pki import Issued, KeyType, issue, new_authority
 from envelopes.namespaces import XMLDSIG_NS
 from envelopes.parsing import DEFAULT_LIMITS, read_scanned, without_signature
 from envelopes.safe_parsing import build_tree, parse_tree, scan
 from signing.algorithms import AlgorithmPolicy
-from signing.dev_pki import Issued, KeyType, issue, new_authority
 from signing.shape import inspect
 from signing.signer import sign_packet
 from signing.trust import Authorization, TrustStore

@@ -17,7 +17,7 @@ from axis.bus_binding import BindingError
 from axis.cli.broker import cluster_for
 from axis.cli.tracking import print_reports
 from axis.db import session_factory
-from axis.demo import DemoError, run_demo
+from axis.devtools.demo import DemoError, run_demo
 from axis.logs import configure_logging
 from axis.services.tracking import find_reports
 from axis.settings import Settings, load_settings, split_host_port

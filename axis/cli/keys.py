@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from axis.cli import agency_keys
-from signing.dev_pki import KeyType, write_dev_pki
+from axis.devtools.dev_pki import KeyType, write_dev_pki
 from signing.errors import TrustError
 
 keys_app = typer.Typer(

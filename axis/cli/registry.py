@@ -18,6 +18,7 @@ from rich.table import Table
 
 from axis.cli.options import Actor, AsJson, default_actor, parse_optional_time
 from axis.db import session_factory
+from axis.devtools.dataset2025 import build_dataset, write_dataset
 from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated, require_current
 from axis.services.registry_changes import Applied, apply_change_set, refuse_unless_authority
@@ -30,7 +31,6 @@ from axis.wiring import (
     topic_layout,
 )
 from orgcodes.changes import parse_change_set
-from orgcodes.dataset2025 import build_dataset, write_dataset
 from orgcodes.directory import diff_directory, export_records, read_directory, write_csv, write_json
 from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.service import RegistryService

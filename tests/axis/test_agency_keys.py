@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from axis.agency_keys import AgencyKeyError, AgencyKeyStore, NodeAgencySigner
 from axis.db import make_engine, metadata, session_factory
+from axis.devtools.dev_pki import Issued, certify, issue, new_authority
 from axis.pkcs11_keys import Token
-from signing.dev_pki import Issued, certify, issue, new_authority
 from signing.errors import SignatureError
 from signing.signer import sign_packet
 from signing.trust import Authorization, TrustStore

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from orgcodes.dataset2025 import build_dataset, write_dataset
+from axis.devtools.dataset2025 import build_dataset, write_dataset
 from tests.support.cli import run_axis
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from axis.demo import demo_settings
+from axis.devtools.demo import demo_settings
 from axis.settings import load_settings
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis.db import session_factory
+from axis.devtools.dev_pki import write_dev_pki
 from axis.trust_repository import TrustRepository
 from envelopes.codes import StatusCode
 from envelopes.model import StatusPacket
@@ -24,7 +25,6 @@ from routing.notices import notice_id
 from routing.outcomes import RouteOutcome, SubmissionRefused, SubmissionResult
 from routing.tracking import TimelineEntry
 from signing.certificates import load_certificate, load_private_key, serial_hex
-from signing.dev_pki import write_dev_pki
 from signing.errors import SignatureError
 from signing.signer import sign_packet
 from signing.trust import NOTICE_SIGNER

@@ -16,9 +16,9 @@ from pathlib import Path
 from hypothesis import strategies as st
 from lxml import etree
 
+from axis.devtools.dev_pki import Issued, issue, new_authority
 from envelopes.parsing import parse_packet
 from envelopes.safe_parsing import build_tree
-from signing.dev_pki import Issued, issue, new_authority
 from signing.signer import sign_packet
 from signing.trust import Authorization, TrustStore
 from signing.verification import PacketVerifier

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from orgcodes.dataset2025 import (
+from axis.devtools.dataset2025 import (
     BASELINE_EFFECTIVE,
     REARRANGEMENT_EFFECTIVE,
     Dataset2025,

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
+from axis.devtools.dev_pki import Issued
 from signing.detached import (
     ECDSA_P256_SHA256,
     RSA_SHA256,
@@ -21,7 +22,6 @@ from signing.detached import (
     sign_detached,
     verify_detached,
 )
-from signing.dev_pki import Issued
 from signing.errors import SignatureCode, SignatureError
 from tests.support.pki import DAY, NOW, Pki
 

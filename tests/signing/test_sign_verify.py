@@ -12,12 +12,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from axis.devtools.dev_pki import Issued
 from envelopes.errors import EnvelopeError
 from envelopes.model import DocumentPacket, StatusPacket
 from envelopes.namespaces import EDXML_NS, XMLDSIG_NS
 from envelopes.parsing import parse_packet
 from signing.algorithms import ENVELOPED_SIGNATURE, EXCLUSIVE_C14N
-from signing.dev_pki import Issued
 from signing.errors import SignatureCode, SignatureError
 from signing.signer import sign_packet
 from tests.envelopes.fixture_files import sample

@@ -12,13 +12,13 @@ from dataclasses import replace
 import pytest
 from lxml import etree
 
+from axis.devtools.dev_pki import Issued
 from envelopes.attachments import Attachment, AttachmentContent
 from envelopes.model import DocumentPacket
 from envelopes.parsing import DEFAULT_LIMITS, parse_packet
 from envelopes.safe_parsing import build_tree, scan
 from envelopes.spool import SpooledPacket
 from envelopes.writing import to_bytes
-from signing.dev_pki import Issued
 from signing.errors import SignatureCode, SignatureError
 from signing.streamed_content import mark
 from signing.verification import VerifiedPacket

@@ -10,9 +10,9 @@ from pathlib import Path
 from cryptography import x509
 from lxml import etree
 
+from axis.devtools.dev_pki import Issued, KeyType, issue, key_pem, new_authority
 from envelopes.safe_parsing import safe_parser
 from signing.certificates import pem, serial_hex
-from signing.dev_pki import Issued, KeyType, issue, key_pem, new_authority
 from signing.signer import sign_packet
 from signing.trust import Authorization, Revocation, TrustStore
 from signing.verification import PacketVerifier

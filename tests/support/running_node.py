@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis.db import session_factory
+from axis.devtools.dev_pki import write_dev_pki
 from axis.migrations.runner import upgrade
 from axis.node import Node, open_node
 from axis.settings import load_settings
@@ -29,7 +30,6 @@ from routing.node import WorkerRole
 from routing.outcomes import SubmissionResult
 from routing.tracking import DeliveryView, TimelineEntry, TrackingStore
 from signing.certificates import load_certificate, load_private_key
-from signing.dev_pki import write_dev_pki
 from signing.signer import sign_packet
 from tests.support.bus import eventually
 

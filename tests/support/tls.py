@@ -1,5 +1,5 @@
-"""A TLS PKI for tests: a development CA (`signing.dev_pki`), the node's server certificate for
-127.0.0.1 and localhost, and client certificates, written as PEM files."""
+"""A TLS PKI for tests: a development CA (`axis.devtools.dev_pki`), the node's server
+certificate for 127.0.0.1 and localhost, and client certificates, written as PEM files."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from axis.devtools.dev_pki import Issued, key_pem, new_authority, new_key
 from signing.certificates import pem
-from signing.dev_pki import Issued, key_pem, new_authority, new_key
 
 
 @dataclass(frozen=True)

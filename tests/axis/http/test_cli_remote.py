@@ -21,8 +21,8 @@ import pytest
 
 from axis.cli.profiles import Profile, write_profiles
 from axis.client import AsyncAxisClient, AxisError
+from axis.devtools.dev_pki import write_dev_pki
 from routing.lifecycle import Phase
-from signing.dev_pki import write_dev_pki
 from tests.axis.http.conftest import HttpNode
 from tests.support.bus import EndpointServer, ScriptedEndpoint
 from tests.support.cli import run_axis

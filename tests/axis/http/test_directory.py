@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from axis.clients import Role
+from axis.devtools.dataset2025 import build_dataset
 from axis.http.directory import (
     Answer,
     Directory,
@@ -27,7 +28,6 @@ from axis.http.directory import (
     matches,
 )
 from orgcodes.changes import parse_change_set
-from orgcodes.dataset2025 import build_dataset
 from orgcodes.grammar import CodeFormat
 from orgcodes.model import UnitState, UnitStatus, local_time
 from orgcodes.registry import Registry

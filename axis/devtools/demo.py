@@ -28,6 +28,8 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from axis.db import session_factory
+from axis.devtools.dataset2025 import build_dataset
+from axis.devtools.dev_pki import write_dev_pki
 from axis.migrations.runner import upgrade
 from axis.node import Node, open_node
 from axis.settings import Settings
@@ -48,7 +50,6 @@ from envelopes.model import (
 from envelopes.records import RecordKind
 from envelopes.writing import to_bytes
 from orgcodes.changes import parse_change_set
-from orgcodes.dataset2025 import build_dataset
 from orgcodes.resolver import Outcome
 from orgcodes.service import RegistryService
 from routing.inbox import Ack, InboxItem, InboxItemNotFound
@@ -58,7 +59,6 @@ from routing.node import WorkerRole
 from routing.outcomes import SubmissionResult
 from routing.tracking import DeliveryView, TrackingStore
 from signing.certificates import load_certificate, load_private_key
-from signing.dev_pki import write_dev_pki
 from signing.signer import sign_packet
 
 SENDER = "000.00.00.G22"
