@@ -22,7 +22,7 @@ from axis.db import metadata, session_factory
 from axis.settings import Settings
 from axis.wiring import topic_layout
 from routing.binding import Binding, BindingLog, BindingLogError, BindingRecord, current_binding
-from routing.schema import UtcDateTime
+from routing.sql import UtcDateTime
 
 log = structlog.get_logger(__name__)
 

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from axis.sqlite_writes import take_turns
-from routing.schema import NAMING_CONVENTION
+from routing.sql import NAMING_CONVENTION
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 """Tables owned by the `axis` package itself (audit log, clients, ...)."""

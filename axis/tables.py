@@ -1,7 +1,7 @@
 """Every table of the node, gathered for migrations: each package owns its own metadata.
 
 The routing modules are imported for their side effect: each registers its tables on
-`routing.schema.metadata`.
+`routing.sql.metadata`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import MetaData
 import axis.agency_keys
 import axis.audit
 import axis.bus_binding
-import axis.clients
+import axis.credentials
 import axis.dashboard_sessions
 import axis.trust_tables  # noqa: F401  (register their tables on axis.db.metadata)
 import routing.dead_letters
@@ -23,7 +23,7 @@ from axis.db import metadata as axis_metadata
 from orgcodes.tables import metadata as registry_metadata
 from routing.evidence import metadata as evidence_metadata
 from routing.payloads import metadata as payload_metadata
-from routing.schema import metadata as routing_metadata
+from routing.sql import metadata as routing_metadata
 
 
 def all_metadata() -> list[MetaData]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
 from axis.db import metadata
-from routing.schema import UtcDateTime
+from routing.sql import UtcDateTime
 
 trust_authorities = Table(
     "trust_authorities",

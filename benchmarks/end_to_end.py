@@ -64,7 +64,7 @@ from sqlalchemy import select, text
 from axis.broker.assembly import ensure_release
 from axis.broker.cluster import LocalCluster
 from axis.broker.layout import ClusterLayout
-from axis.clients import ClientStore, Role
+from axis.credentials import ClientStore, Role
 from axis.db import make_engine, session_factory
 from axis.devtools.dev_pki import write_dev_pki
 from axis.migrations.runner import upgrade

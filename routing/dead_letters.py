@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from envelopes.records import DeliveryRecord
 from routing.headers import History
-from routing.schema import UtcDateTime, insert_once, metadata
+from routing.sql import UtcDateTime, insert_once, metadata
 
 dead_letters = Table(
     "dead_letters",

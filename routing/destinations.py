@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy import Column, String, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing.schema import UtcDateTime, insert_once, metadata
+from routing.sql import UtcDateTime, insert_once, metadata
 
 
 class DeliveryMode(str, Enum):

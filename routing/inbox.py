@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from envelopes.records import RecordKind
-from routing.schema import UtcDateTime, insert_once, metadata
+from routing.sql import UtcDateTime, insert_once, metadata
 
 inbox = Table(
     "inbox",

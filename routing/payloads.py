@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from routing.schema import insert_once
+from routing.sql import insert_once
 
 URI_PREFIX = "axis-payload:sha256:"
 DEFAULT_CHUNK_SIZE = 1024 * 1024

@@ -88,9 +88,9 @@ from routing.outcomes import (
     problem_from_json,
 )
 from routing.payloads import PayloadStore
-from routing.schema import ROWS_PER_STATEMENT, UtcDateTime, insert_rows, metadata
 from routing.sender import TransactionalSender
 from routing.signature_policy import Signature, SignaturePolicy, admits_unverified
+from routing.sql import ROWS_PER_STATEMENT, UtcDateTime, insert_rows, metadata
 from routing.topics import TopicLayout
 from routing.tracking import TrackingStore
 from signing.unsigned import read_unsigned

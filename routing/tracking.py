@@ -49,7 +49,7 @@ from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEvent, TrackingEventType
 from envelopes.status_rules import DeliveryState, Outcome, decide
 from routing.lifecycle import TERMINAL, Phase, Step, advance
-from routing.schema import ROWS_PER_STATEMENT, UtcDateTime, insert_rows, metadata
+from routing.sql import ROWS_PER_STATEMENT, UtcDateTime, insert_rows, metadata
 
 messages = Table(
     "tracked_messages",

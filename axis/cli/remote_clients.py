@@ -24,7 +24,7 @@ from axis.cli.options import AsJson, default_actor
 from axis.cli.profiles import ProfileName
 from axis.cli.remote import echo_json, fail, node, print_table, when
 from axis.client import ClientInfo, IssuedClient
-from axis.clients import ClientError, ClientStore, Issued, parse_roles
+from axis.credentials import ClientError, ClientStore, Issued, parse_roles
 from axis.db import session_factory
 from axis.migrations.runner import NotMigrated, require_current
 from axis.node_secret import NodeSecretError, load_or_create

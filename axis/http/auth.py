@@ -18,7 +18,7 @@ import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from axis.clients import Principal, Role
+from axis.credentials import Principal, Role
 from axis.http import throttle
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError

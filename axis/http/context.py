@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from axis.clients import ClientStore
+from axis.credentials import ClientStore
 from axis.http.directory import Directory
 from axis.http.throttle import AuthThrottle
 from axis.metrics import Scraper

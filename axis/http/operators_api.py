@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from axis import audit
-from axis.clients import (
+from axis.credentials import (
     Client,
     ClientError,
     Issued,

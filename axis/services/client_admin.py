@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from axis import audit
-from axis.clients import Client, ClientStore, Issued, Role, secret_audit
+from axis.credentials import Client, ClientStore, Issued, Role, secret_audit
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from axis.clients import ClientStore, Role
+from axis.credentials import ClientStore, Role
 from axis.node import open_node
 from axis.node_secret import load_or_create
 from axis.settings import load_settings

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from axis.db import session_factory
 from envelopes.records import RecordKind
 from routing.inbox import Ack, Arrival, Inbox, InboxAckConflict, InboxItemNotFound
-from routing.schema import metadata
+from routing.sql import metadata
 
 pytestmark = pytest.mark.integration
 

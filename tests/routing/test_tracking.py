@@ -13,7 +13,7 @@ from axis.db import session_factory
 from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEvent, TrackingEventType
 from routing.lifecycle import Phase
-from routing.schema import metadata
+from routing.sql import metadata
 from routing.tracking import MessageInfo, TrackingStore
 
 pytestmark = pytest.mark.integration

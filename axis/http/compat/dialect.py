@@ -10,7 +10,7 @@ import structlog
 from fastapi import Request
 from fastapi.responses import Response
 
-from axis.clients import Client, Principal, Role
+from axis.credentials import Client, Principal, Role
 from axis.http import directory, throttle, unavailable
 from axis.http.auth import remote_address
 from axis.http.bodies import bounded_body

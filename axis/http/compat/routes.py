@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from axis.clients import Role
+from axis.credentials import Role
 from axis.db import database_unavailable
 from axis.http import unavailable
 from axis.http.bodies import MAX_PACKET_BYTES

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from axis import dashboard_sessions
-from axis.clients import Principal, Role
+from axis.credentials import Principal, Role
 from axis.http.context import AppContext, app_context
 from axis.http.dashboard import i18n
 from axis.http.dashboard.session import Session, SessionCodec

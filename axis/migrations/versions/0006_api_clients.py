@@ -1,4 +1,4 @@
-"""API clients (axis.clients) and the subject and notation of tracked messages (for clerks).
+"""API clients (axis.credentials) and the subject and notation of tracked messages (for clerks).
 
 Revision ID: 0006
 Revises: 0005

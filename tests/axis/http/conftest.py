@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.clients import Role
+from axis.credentials import Role
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import http_server

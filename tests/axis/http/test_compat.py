@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from axis.clients import Role
+from axis.credentials import Role
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import http_server

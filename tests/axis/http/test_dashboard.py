@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, update
 
 from axis import dashboard_sessions
-from axis.clients import Role
+from axis.credentials import Role
 from axis.http.dashboard import i18n
 from axis.http.throttle import AuthThrottle
 from envelopes.codes import StatusCode

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from axis.clients import Role
+from axis.credentials import Role
 from axis.db import make_engine
 from axis.http.app import create_app
 from axis.http.context import AppContext

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from axis.clients import Role
+from axis.credentials import Role
 from axis.devtools.dataset2025 import build_dataset
 from axis.http.directory import (
     Answer,

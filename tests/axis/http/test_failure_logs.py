@@ -14,7 +14,7 @@ import httpx
 import pytest
 import structlog
 
-from axis.clients import Role
+from axis.credentials import Role
 from axis.logs import configure_logging
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document

@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 
 from axis.agency_keys import AgencyKeyStore
-from axis.clients import Role
+from axis.credentials import Role
 from axis.node_secret import load_or_create
 from envelopes.model import DocumentPacket
 from envelopes.parsing import parse_packet

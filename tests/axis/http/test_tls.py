@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from axis.clients import Role
+from axis.credentials import Role
 from axis.http.server import http_server
 from axis.http.tls import TlsError, server_tls
 from axis.settings import load_settings

@@ -8,7 +8,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis import audit
-from axis.clients import ClientError, ClientStore, Role
+from axis.credentials import ClientError, ClientStore, Role
 from axis.db import session_factory
 from axis.migrations.runner import upgrade
 from axis.services.client_admin import Actor, ClientAdmin, NewClient
