@@ -1,377 +1,63 @@
-"""A generator of a realistic registry dataset: the pre-2025 directory and the 2025 rearrangement.
-
-The output is two change sets in the registry's JSON format (plain dicts, lists, str, int and
-None, ready for ``json.dumps``): a baseline that creates the whole pre-2025 directory, and the
-change set of 2025-07-01 that rearranges it. Tests, demos and benchmarks use it to exercise the
-registry at national scale without shipping a hand-typed file.
-
-Changes are written bottom-up (communes and their level-4 units before districts, departments
-before their province, a ministry's units before the ministry), so no unit is ever closed while
-an active unit is still under it, although the registry only requires that of the end state.
-
-What is fact (from /work/shared/domain/orgcodes.md and public record):
-
-- the 63 provinces and centrally-run cities before 2025 and their Vietnamese names (Hue was the
-  province "Thừa Thiên Huế"; it became a centrally-run city on 2025-01-01, which this dataset
-  records as a rename in the 2025 change set);
-- the provincial mergers of 2025 (the first name keeps its code, the others are closed) and the
-  11 unchanged provinces, hence 34 provinces after;
-- the totals: about 700 districts and 10,035 commune-level units before, no district level and
-  3,321 commune-level units after (2,636 communes, 672 wards, 13 special zones);
-- the names and provinces of the 13 special zones ("Đặc khu");
-- the codes in ``KNOWN_CODES``: H41 Nghe An, H49 Quang Ninh, H53 Tay Ninh (seen in real packets)
-  and G22 the Government Office; and that G04, G05, G07, G13, G23-G26, G34, G37 were closed and
-  G38-G40 added in 2025.
-
-What is illustrative (deterministically generated, never to be quoted as real data):
-
-- every other H-code: the remaining provinces get the remaining numbers H01..H63 in
-  alphabetical order of their names without diacritics (which happens to agree with the three
-  known codes);
-- every G-code except G22, the ministries' names behind them, their level-2 units, and which
-  ministry each closed one was merged into;
-- every department, district and commune below a province: their names, numbers, codes and how
-  old communes were grouped into new ones (merges, kept communes, splits);
-- the codes of the new communes: ``000.NN.MM.Hxx`` with a level-2 group MM in 50..99 that no
-  district used (so a code is never reused); their explicit parent is the province, not the
-  string prefix, as in real directory data;
-- the Decision 20/2020 ``alt_code`` convention: the level-1 group first, then the non-zero
-  groups downwards (``000.01.21.H29`` -> ``H29.21.01``);
-- every e-mail address (``vanthu@<slug>.gov.vn``) and telephone number;
-- the optional level-4 units (schools, health stations) added with ``extra_units``, and which
-  successor a level-4 unit of a split commune is moved to (the first one).
-"""
+"""The generator: ministries, provinces, districts and communes before 2025, their 2025
+rearrangement, and the dataset with its facts."""
 
 from __future__ import annotations
 
 import json
 import random
-import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any
 
-__all__ = [
-    "BASELINE_EFFECTIVE",
-    "KNOWN_CODES",
-    "REARRANGEMENT_EFFECTIVE",
-    "Dataset2025",
-    "Facts",
-    "build_dataset",
-    "write_dataset",
-]
-
-JsonObject = dict[str, Any]
-
-BASELINE_EFFECTIVE: Final = "2020-01-01T00:00:00+07:00"
-BASELINE_REASON: Final = "Baseline directory before the 2025 rearrangement (generated)"
-REARRANGEMENT_EFFECTIVE: Final = "2025-07-01T00:00:00+07:00"
-REARRANGEMENT_REASON: Final = "Resolution 202/2025/QH15 and related resolutions (generated)"
-
-#: The only codes in this dataset that are facts; every other code is illustrative.
-KNOWN_CODES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "000.00.00.G22": "Văn phòng Chính phủ",
-        "000.00.00.H41": "Nghệ An",
-        "000.00.00.H49": "Quảng Ninh",
-        "000.00.00.H53": "Tây Ninh",
-    }
+from axis.devtools.dataset2025.facts import (
+    _COMMUNES_AFTER,
+    _COMMUNES_BEFORE,
+    _DEPARTMENT_KINDS,
+    _DISTRICTS_BEFORE,
+    _EXTRA_UNIT_KINDS,
+    _FIRST_DISTRICT_GROUP,
+    _FIRST_NEW_COMMUNE_GROUP,
+    _KEEP_ABSORBING_SHARE,
+    _LAST_DISTRICT_GROUP,
+    _MAX_EXTRA_PER_COMMUNE,
+    _MAX_GROUP,
+    _MERGERS,
+    _MINISTRIES,
+    _MINISTRY_MERGERS,
+    _MINISTRY_UNIT_KINDS,
+    _NEW_MINISTRIES,
+    _OPTIONAL_DEPARTMENT_SHARE,
+    _PROVINCES,
+    _RENAMED_2025,
+    _SPECIAL_ZONES,
+    _SPLIT_COUNT,
+    _WARDS_AFTER,
+    BASELINE_EFFECTIVE,
+    BASELINE_REASON,
+    COMMUNE,
+    KNOWN_CODES,
+    REARRANGEMENT_EFFECTIVE,
+    REARRANGEMENT_REASON,
+    SPECIAL_ZONE,
+    TOWNSHIP,
+    WARD,
+    JsonObject,
 )
-
-_DISTRICTS_BEFORE: Final = 705
-_COMMUNES_BEFORE: Final = 10_035
-_COMMUNES_AFTER: Final = 3_321
-_WARDS_AFTER: Final = 672
-_SPLIT_COUNT: Final = 8
-_MAX_GROUP: Final = 5  # at most this many old communes form one new commune
-_KEEP_ABSORBING_SHARE: Final = 0.06
-_FIRST_DISTRICT_GROUP: Final = 21  # level-2 groups 01..20 are departments, 21..49 districts
-_LAST_DISTRICT_GROUP: Final = 49
-_FIRST_NEW_COMMUNE_GROUP: Final = 50  # level-2 groups 50..99 hold the new communes of 2025
-
-# (name, centrally-run city?) for the 63 provinces before 2025.
-_PROVINCES: Final[tuple[tuple[str, bool], ...]] = (
-    ("An Giang", False),
-    ("Bà Rịa - Vũng Tàu", False),
-    ("Bạc Liêu", False),
-    ("Bắc Giang", False),
-    ("Bắc Kạn", False),
-    ("Bắc Ninh", False),
-    ("Bến Tre", False),
-    ("Bình Dương", False),
-    ("Bình Định", False),
-    ("Bình Phước", False),
-    ("Bình Thuận", False),
-    ("Cà Mau", False),
-    ("Cao Bằng", False),
-    ("Cần Thơ", True),
-    ("Đà Nẵng", True),
-    ("Đắk Lắk", False),
-    ("Đắk Nông", False),
-    ("Điện Biên", False),
-    ("Đồng Nai", False),
-    ("Đồng Tháp", False),
-    ("Gia Lai", False),
-    ("Hà Giang", False),
-    ("Hà Nam", False),
-    ("Hà Nội", True),
-    ("Hà Tĩnh", False),
-    ("Hải Dương", False),
-    ("Hải Phòng", True),
-    ("Hậu Giang", False),
-    ("Hòa Bình", False),
-    ("Hồ Chí Minh", True),
-    ("Hưng Yên", False),
-    ("Khánh Hòa", False),
-    ("Kiên Giang", False),
-    ("Kon Tum", False),
-    ("Lai Châu", False),
-    ("Lâm Đồng", False),
-    ("Lạng Sơn", False),
-    ("Lào Cai", False),
-    ("Long An", False),
-    ("Nam Định", False),
-    ("Nghệ An", False),
-    ("Ninh Bình", False),
-    ("Ninh Thuận", False),
-    ("Phú Thọ", False),
-    ("Phú Yên", False),
-    ("Quảng Bình", False),
-    ("Quảng Nam", False),
-    ("Quảng Ngãi", False),
-    ("Quảng Ninh", False),
-    ("Quảng Trị", False),
-    ("Sóc Trăng", False),
-    ("Sơn La", False),
-    ("Tây Ninh", False),
-    ("Thái Bình", False),
-    ("Thái Nguyên", False),
-    ("Thanh Hóa", False),
-    ("Thừa Thiên Huế", False),
-    ("Tiền Giang", False),
-    ("Trà Vinh", False),
-    ("Tuyên Quang", False),
-    ("Vĩnh Long", False),
-    ("Vĩnh Phúc", False),
-    ("Yên Bái", False),
+from axis.devtools.dataset2025.units import (
+    _alt_code,
+    _apportion,
+    _ChangeSet,
+    _Child,
+    _code,
+    _consolidate,
+    _fold,
+    _Phones,
+    _PlaceNames,
+    _slug,
+    _unit,
 )
-
-# The provincial mergers of 2025 as listed in orgcodes.md; the first name keeps its code.
-_MERGERS: Final[tuple[tuple[str, ...], ...]] = (
-    ("Tuyên Quang", "Hà Giang"),
-    ("Lào Cai", "Yên Bái"),
-    ("Thái Nguyên", "Bắc Kạn"),
-    ("Phú Thọ", "Vĩnh Phúc", "Hòa Bình"),
-    ("Bắc Ninh", "Bắc Giang"),
-    ("Hưng Yên", "Thái Bình"),
-    ("Hải Phòng", "Hải Dương"),
-    ("Ninh Bình", "Hà Nam", "Nam Định"),
-    ("Quảng Trị", "Quảng Bình"),
-    ("Đà Nẵng", "Quảng Nam"),
-    ("Quảng Ngãi", "Kon Tum"),
-    ("Gia Lai", "Bình Định"),
-    ("Khánh Hòa", "Ninh Thuận"),
-    ("Lâm Đồng", "Đắk Nông", "Bình Thuận"),
-    ("Đắk Lắk", "Phú Yên"),
-    ("Hồ Chí Minh", "Bình Dương", "Bà Rịa - Vũng Tàu"),
-    ("Đồng Nai", "Bình Phước"),
-    ("Tây Ninh", "Long An"),
-    ("Cần Thơ", "Sóc Trăng", "Hậu Giang"),
-    ("Vĩnh Long", "Bến Tre", "Trà Vinh"),
-    ("Đồng Tháp", "Tiền Giang"),
-    ("Cà Mau", "Bạc Liêu"),
-    ("An Giang", "Kiên Giang"),
-)
-
-_RENAMED_2025: Final[Mapping[str, str]] = MappingProxyType(
-    {"Thừa Thiên Huế": "Ủy ban nhân dân thành phố Huế"}
-)
-
-# The 13 special zones of 2025 by (post-2025) province.
-_SPECIAL_ZONES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        "Quảng Ninh": ("Vân Đồn", "Cô Tô"),
-        "Hải Phòng": ("Cát Hải", "Bạch Long Vĩ"),
-        "Quảng Trị": ("Cồn Cỏ",),
-        "Đà Nẵng": ("Hoàng Sa",),
-        "Quảng Ngãi": ("Lý Sơn",),
-        "Khánh Hòa": ("Trường Sa",),
-        "Lâm Đồng": ("Phú Quý",),
-        "Hồ Chí Minh": ("Côn Đảo",),
-        "An Giang": ("Phú Quốc", "Kiên Hải", "Thổ Châu"),
-    }
-)
-
-# Department kinds: (level-2 group, e-mail slug, name, present in every province?).
-_DEPARTMENT_KINDS: Final[tuple[tuple[int, str, str, bool], ...]] = (
-    (1, "vpubnd", "Văn phòng Ủy ban nhân dân", True),
-    (2, "snv", "Sở Nội vụ", True),
-    (3, "stp", "Sở Tư pháp", True),
-    (4, "skhdt", "Sở Kế hoạch và Đầu tư", True),
-    (5, "stc", "Sở Tài chính", True),
-    (6, "sct", "Sở Công Thương", True),
-    (7, "snnptnt", "Sở Nông nghiệp và Phát triển nông thôn", True),
-    (8, "sgtvt", "Sở Giao thông vận tải", True),
-    (9, "sxd", "Sở Xây dựng", True),
-    (10, "stnmt", "Sở Tài nguyên và Môi trường", True),
-    (11, "stttt", "Sở Thông tin và Truyền thông", True),
-    (12, "sldtbxh", "Sở Lao động - Thương binh và Xã hội", True),
-    (13, "svhttdl", "Sở Văn hóa, Thể thao và Du lịch", True),
-    (14, "skhcn", "Sở Khoa học và Công nghệ", True),
-    (15, "sgddt", "Sở Giáo dục và Đào tạo", True),
-    (16, "syt", "Sở Y tế", True),
-    (17, "thanhtra", "Thanh tra", True),
-    (18, "sngv", "Sở Ngoại vụ", False),
-    (19, "bdt", "Ban Dân tộc", False),
-    (20, "sdl", "Sở Du lịch", False),
-)
-_OPTIONAL_DEPARTMENT_SHARE: Final = 0.4
-
-# Ministries and government agencies before 2025: number -> (e-mail slug, name).
-_MINISTRIES: Final[Mapping[int, tuple[str, str]]] = MappingProxyType(
-    {
-        1: ("mod", "Bộ Quốc phòng"),
-        2: ("bocongan", "Bộ Công an"),
-        3: ("mofa", "Bộ Ngoại giao"),
-        4: ("mpi", "Bộ Kế hoạch và Đầu tư"),
-        5: ("mt", "Bộ Giao thông vận tải"),
-        6: ("moj", "Bộ Tư pháp"),
-        7: ("monre", "Bộ Tài nguyên và Môi trường"),
-        8: ("mof", "Bộ Tài chính"),
-        9: ("moit", "Bộ Công Thương"),
-        10: ("moc", "Bộ Xây dựng"),
-        11: ("moha", "Bộ Nội vụ"),
-        12: ("moh", "Bộ Y tế"),
-        13: ("mard", "Bộ Nông nghiệp và Phát triển nông thôn"),
-        14: ("moet", "Bộ Giáo dục và Đào tạo"),
-        15: ("bvhttdl", "Bộ Văn hóa, Thể thao và Du lịch"),
-        16: ("sbv", "Ngân hàng Nhà nước Việt Nam"),
-        17: ("thanhtra", "Thanh tra Chính phủ"),
-        18: ("vov", "Đài Tiếng nói Việt Nam"),
-        19: ("vtv", "Đài Truyền hình Việt Nam"),
-        20: ("vnanet", "Thông tấn xã Việt Nam"),
-        21: ("vast", "Viện Hàn lâm Khoa học và Công nghệ Việt Nam"),
-        22: ("chinhphu", "Văn phòng Chính phủ"),
-        23: ("mic", "Bộ Thông tin và Truyền thông"),
-        24: ("most", "Bộ Khoa học và Công nghệ"),
-        25: ("molisa", "Bộ Lao động - Thương binh và Xã hội"),
-        26: ("ubdt", "Ủy ban Dân tộc"),
-        27: ("vass", "Viện Hàn lâm Khoa học xã hội Việt Nam"),
-        28: ("hcma", "Học viện Chính trị quốc gia Hồ Chí Minh"),
-        29: ("baohiemxahoi", "Bảo hiểm xã hội Việt Nam"),
-        30: ("vnu", "Đại học Quốc gia Hà Nội"),
-        31: ("vnuhcm", "Đại học Quốc gia Thành phố Hồ Chí Minh"),
-        32: ("bqllang", "Ban Quản lý Lăng Chủ tịch Hồ Chí Minh"),
-        33: ("bcy", "Ban Cơ yếu Chính phủ"),
-        34: ("cmsc", "Ủy ban Quản lý vốn nhà nước tại doanh nghiệp"),
-        35: ("napa", "Học viện Hành chính Quốc gia"),
-        36: ("thiduakhenthuong", "Ban Thi đua - Khen thưởng Trung ương"),
-        37: ("btgcp", "Ban Tôn giáo Chính phủ"),
-    }
-)
-_NEW_MINISTRIES: Final[Mapping[int, tuple[str, str]]] = MappingProxyType(
-    {
-        38: ("mae", "Bộ Nông nghiệp và Môi trường"),
-        39: ("bdttg", "Bộ Dân tộc và Tôn giáo"),
-        40: ("mst", "Bộ Khoa học và Công nghệ"),
-    }
-)
-# Successor number -> the closed ministries merged into it (illustrative mapping).
-_MINISTRY_MERGERS: Final[Mapping[int, tuple[int, ...]]] = MappingProxyType(
-    {8: (4, 34), 10: (5,), 11: (25,), 38: (7, 13), 39: (26, 37), 40: (23, 24)}
-)
-# Level-2 unit kinds of a ministry: (e-mail slug, name); the first few of them exist.
-_MINISTRY_UNIT_KINDS: Final[tuple[tuple[str, str], ...]] = (
-    ("vp", "Văn phòng"),
-    ("vtccb", "Vụ Tổ chức cán bộ"),
-    ("vpc", "Vụ Pháp chế"),
-    ("tt", "Thanh tra"),
-    ("vkhtc", "Vụ Kế hoạch - Tài chính"),
-    ("vhtqt", "Vụ Hợp tác quốc tế"),
-)
-
-# Level-4 unit kinds added by extra_units: (e-mail slug, name).
-_EXTRA_UNIT_KINDS: Final[tuple[tuple[str, str], ...]] = (
-    ("mn", "Trường Mầm non"),
-    ("th", "Trường Tiểu học"),
-    ("thcs", "Trường Trung học cơ sở"),
-    ("tyt", "Trạm Y tế"),
-)
-_MAX_EXTRA_PER_COMMUNE: Final = 999  # the level-4 group has three digits
-
-_SYLLABLES: Final[tuple[str, ...]] = (
-    "An",
-    "Bình",
-    "Hòa",
-    "Phú",
-    "Tân",
-    "Long",
-    "Thạnh",
-    "Hưng",
-    "Phước",
-    "Đông",
-    "Tây",
-    "Nam",
-    "Bắc",
-    "Trung",
-    "Thành",
-    "Vĩnh",
-    "Quang",
-    "Minh",
-    "Thịnh",
-    "Xuân",
-    "Hải",
-    "Sơn",
-    "Lộc",
-    "Mỹ",
-    "Hiệp",
-    "Thuận",
-    "Đức",
-    "Phong",
-    "Yên",
-    "Cát",
-    "Hồng",
-    "Lạc",
-    "Thái",
-    "Kim",
-    "Ngọc",
-    "Lợi",
-    "Tiến",
-    "Nghĩa",
-    "Hậu",
-    "Khánh",
-    "Phúc",
-    "Trường",
-    "Thiện",
-    "Hà",
-    "Lâm",
-    "Định",
-    "Gia",
-    "Châu",
-    "Cẩm",
-    "Điền",
-    "Lương",
-    "Mai",
-    "Quý",
-    "Tường",
-    "Vinh",
-    "Đạo",
-    "Hội",
-    "Lập",
-    "Thọ",
-    "Tú",
-    "Văn",
-    "Việt",
-    "Tự",
-    "Hạnh",
-)
-
-WARD: Final = "Phường"
-COMMUNE: Final = "Xã"
-TOWNSHIP: Final = "Thị trấn"
-SPECIAL_ZONE: Final = "Đặc khu"
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,179 +155,6 @@ def write_dataset(directory: Path, dataset: Dataset2025) -> list[Path]:
         path.write_text(json.dumps(document, ensure_ascii=False, indent=None), encoding="utf-8")
         paths.append(path)
     return paths
-
-
-# --- codes, names and contact fields ------------------------------------------------------------
-
-
-def _code(letter: str, number: int, y: int = 0, z: int = 0, v: int = 0) -> str:
-    return f"{v:03d}.{z:02d}.{y:02d}.{letter}{number:02d}"
-
-
-def _depth(code: str) -> int:
-    v, z, y, _ = code.split(".")
-    return 1 + sum(1 for group in (y, z, v) if group.strip("0"))
-
-
-def _alt_code(code: str) -> str:
-    """The Decision 20/2020 form by this dataset's illustrative convention."""
-    v, z, y, m = code.split(".")
-    return ".".join([m, *(group for group in (y, z, v) if group.strip("0"))])
-
-
-def _fold(text: str) -> str:
-    """``text`` without Vietnamese diacritics."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def _slug(text: str) -> str:
-    return "".join(ch for ch in _fold(text).lower() if ch.isalnum())
-
-
-def _unit(
-    code: str,
-    name: str,
-    parent: str | None,
-    domain: str,
-    phone: str,
-    old_codes: Sequence[str] = (),
-) -> JsonObject:
-    unit: JsonObject = {
-        "code": code,
-        "name": name,
-        "parent": parent,
-        "level": _depth(code),
-        "alt_code": _alt_code(code),
-        "email": f"vanthu@{domain}.gov.vn",
-        "phone": phone,
-    }
-    if old_codes:
-        unit["old_codes"] = list(old_codes)
-    return unit
-
-
-class _Phones:
-    """Illustrative landline numbers: an area code, then a running number per level-1 unit."""
-
-    def __init__(self, area: str, first: int) -> None:
-        self._area = area
-        self._next = first
-
-    def take(self) -> str:
-        self._next += 1
-        return f"{self._area} {self._next}"
-
-
-class _PlaceNames:
-    """Generated two-syllable place names, unique within one scope (a province)."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
-        self._used: set[str] = set()
-
-    def reserve(self, name: str) -> bool:
-        """Claim ``name``; False when it is already taken in this scope."""
-        if name in self._used:
-            return False
-        self._used.add(name)
-        return True
-
-    def take(self) -> str:
-        while True:
-            first, second = self._rng.sample(_SYLLABLES, 2)
-            if self.reserve(f"{first} {second}"):
-                return f"{first} {second}"
-
-
-def _apportion(total: int, weights: Sequence[float]) -> list[int]:
-    """Split ``total`` in proportion to ``weights`` (largest remainder method)."""
-    scale = total / sum(weights)
-    exact = [weight * scale for weight in weights]
-    counts = [int(share) for share in exact]
-    by_remainder = sorted(range(len(weights)), key=lambda i: (counts[i] - exact[i], i))
-    for i in by_remainder[: total - sum(counts)]:
-        counts[i] += 1
-    return counts
-
-
-# --- change sets --------------------------------------------------------------------------------
-
-
-class _ChangeSet:
-    """A change set being written, counting the units it creates and closes."""
-
-    def __init__(self, effective: str, reason: str) -> None:
-        self.effective = effective
-        self.reason = reason
-        self.changes: list[JsonObject] = []
-        self.created = 0
-        self.closed = 0
-
-    def create(self, unit: JsonObject) -> None:
-        self.changes.append({"op": "create", "unit": unit})
-        self.created += 1
-
-    def rename(self, code: str, name: str) -> None:
-        self.changes.append({"op": "rename", "code": code, "name": name})
-
-    def move(self, code: str, parent: str) -> None:
-        self.changes.append({"op": "move", "code": code, "parent": parent})
-
-    def merge(self, sources: Sequence[str], into: str) -> None:
-        self.changes.append({"op": "merge", "from": list(sources), "into": into})
-        self.closed += sum(1 for source in sources if source != into)
-
-    def split(self, source: str, into: Sequence[str]) -> None:
-        self.changes.append({"op": "split", "from": source, "into": list(into)})
-        self.closed += 1
-
-    def close(self, code: str) -> None:
-        self.changes.append({"op": "close", "code": code})
-        self.closed += 1
-
-    def to_json(self) -> JsonObject:
-        return {"effective": self.effective, "reason": self.reason, "changes": self.changes}
-
-
-@dataclass(slots=True)
-class _Child:
-    """A level-2 unit of a ministry or a province, identified within its parent by its kind."""
-
-    kind: str
-    code: str
-    name: str
-
-
-def _consolidate(
-    changes: _ChangeSet,
-    parent: str,
-    own: Sequence[_Child],
-    absorbed: Sequence[Sequence[_Child]],
-    name_under_parent: Callable[[str], str],
-) -> int:
-    """Merge the absorbed parents' children into ``parent``'s child of the same kind.
-
-    When ``parent`` has no child of a kind, the first absorbed one is moved under it (and renamed)
-    and the others of that kind are merged into it. Returns the number of children closed.
-    """
-    by_kind: dict[str, list[_Child]] = {child.kind: [child] for child in own}
-    for children in absorbed:
-        for child in children:
-            by_kind.setdefault(child.kind, []).append(child)
-    own_kinds = {child.kind for child in own}
-    closed = 0
-    for kind, children in by_kind.items():
-        keeper = children[0]
-        if kind not in own_kinds:
-            changes.move(keeper.code, parent)
-            new_name = name_under_parent(kind)
-            if new_name != keeper.name:
-                changes.rename(keeper.code, new_name)
-        if len(children) > 1:
-            changes.merge([child.code for child in children], keeper.code)
-            closed += len(children) - 1
-    return closed
 
 
 # --- ministries ---------------------------------------------------------------------------------
