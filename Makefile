@@ -29,6 +29,7 @@ lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 clean:
-	rm -rf .axis .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .axis .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

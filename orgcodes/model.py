@@ -23,6 +23,16 @@ def local_time(moment: datetime) -> str:
     return f"{aware.astimezone(VIETNAM):%Y-%m-%d %H:%M:%S}"
 
 
+def to_ms(moment: datetime) -> int:
+    """`moment` as epoch milliseconds (how the store and snapshots keep times)."""
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    """Epoch milliseconds back to an aware UTC time."""
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
 class UnitStatus(StrEnum):
     ACTIVE = "active"
     CLOSED = "closed"

@@ -29,9 +29,8 @@ from typing import Any
 from cryptography import x509
 
 from orgcodes.errors import RegistryCode, RegistryError
-from orgcodes.model import Contact, DeliveryMode, UnitHistory, UnitState, UnitStatus
+from orgcodes.model import Contact, DeliveryMode, UnitHistory, UnitState, UnitStatus, from_ms, to_ms
 from orgcodes.registry import Registry
-from orgcodes.store import from_ms, to_ms
 from signing.certificates import PrivateKey, describe
 from signing.detached import DetachedSignature, sign_detached, verify_detached
 from signing.errors import SignatureCode, SignatureError

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -20,20 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orgcodes.changes import ChangeSet
 from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.memory import collector_paused
-from orgcodes.model import NO_CONTACT, Contact, DeliveryMode, UnitHistory, UnitState, UnitStatus
+from orgcodes.model import (
+    NO_CONTACT,
+    Contact,
+    DeliveryMode,
+    UnitHistory,
+    UnitState,
+    UnitStatus,
+    from_ms,
+    to_ms,
+)
 from orgcodes.registry import EPOCH, Applied, Registry
 from orgcodes.tables import registry_state, registry_unit_states, registry_versions
 
 _CHUNK = 500
 """Codes per DELETE ... IN (...) statement (well under both databases' parameter limits)."""
-
-
-def to_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 @dataclass(frozen=True, slots=True)

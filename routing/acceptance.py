@@ -33,7 +33,7 @@ from routing.outcomes import (
     SubmissionResult,
 )
 from routing.signature_policy import Signature
-from routing.tracking import MessageInfo, NewDelivery
+from routing.tracked import MessageInfo, NewDelivery
 
 
 @dataclass(frozen=True, slots=True)

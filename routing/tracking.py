@@ -51,6 +51,11 @@ from envelopes.status_rules import DeliveryState, Outcome, decide
 from routing.lifecycle import TERMINAL, Phase, Step, advance
 from routing.sql import ROWS_PER_STATEMENT, UtcDateTime, insert_rows, metadata
 
+# The values tracking records, kept in a module without SQL so that the pure acceptance decision
+# (`routing.acceptance`) builds them without importing the database; exported here as before.
+from routing.tracked import MessageInfo as MessageInfo
+from routing.tracked import NewDelivery
+
 messages = Table(
     "tracked_messages",
     metadata,
@@ -107,39 +112,6 @@ timeline = Table(
     UniqueConstraint("fact_key"),
     Index(None, "message_id", "recipient_code", "id"),
 )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class MessageInfo:
-    """What the submission service knows of a message when it accepts it."""
-
-    message_id: UUID
-    kind: RecordKind
-    sender_code: str
-    document_id: str
-    packet_sha256: str
-    submitted_at: datetime
-    business_type: str | None = None
-    answers_message_id: UUID | None = None
-    """For a status packet: the message (document) it answers."""
-    status_code: StatusCode | None = None
-    subject: str | None = None
-    """A document's subject (TrichYeu), for clerks' searches."""
-    notation: str | None = None
-    """A document's number and notation (`7816/VPCP-TTDT`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class NewDelivery:
-    """A delivery the submission service creates: routed (redirected from `addressed_to`), or
-    refused at once (`phase` failed, with `error`)."""
-
-    message_id: UUID
-    recipient_code: str
-    at: datetime
-    addressed_to: str | None = None
-    phase: Phase = Phase.QUEUED
-    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
