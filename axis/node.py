@@ -48,6 +48,7 @@ from routing.push import Pusher
 from routing.registry_routes import RegistryRoutes
 from routing.sender import TransactionalSender
 from routing.submission import SubmissionContext, SubmissionService
+from routing.together import run_together
 from routing.topics import TopicLayout, ensure_topics
 from routing.worker_health import WorkerHealth
 
@@ -94,26 +95,18 @@ class Node:
     ) -> None:
         """Run until `stop` is set, with the tasks `also` given (the HTTP server); a task that
         fails stops the others and is raised."""
-        work: list[Coroutine[Any, Any, None]] = [self._refreshing(stop), *also]
+        work: dict[str, Coroutine[Any, Any, None]] = {"refresh": self._refreshing(stop)}
+        work.update((f"also-{i}", task) for i, task in enumerate(also))
         if roles:
-            work.append(
-                run_roles(
-                    self.settings.kafka_bootstrap, self.delivery, roles, stop, health=self.health,
-                    stall_seconds=self.settings.worker_stall_seconds, backlog=self.backlog,
-                )
+            work["workers"] = run_roles(
+                self.settings.kafka_bootstrap, self.delivery, roles, stop, health=self.health,
+                stall_seconds=self.settings.worker_stall_seconds, backlog=self.backlog,
             )  # fmt: skip
         if sync_registry and self.settings.registry_mode == "authority":
-            work.append(self._publishing(stop))
+            work["registry-publish"] = self._publishing(stop)
         elif sync_registry and self.settings.registry_mode == "follower":
-            work.append(registry_follower(self.settings, self.registry).run(stop))
-        tasks = [asyncio.create_task(w) for w in work]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()
-        finally:
-            stop.set()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            work["registry-follow"] = registry_follower(self.settings, self.registry).run(stop)
+        await run_together(work, stop)
 
     async def _refreshing(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -18,6 +18,7 @@ from routing.backlog import DeliveryBacklog
 from routing.bus import make_consumer, make_producer, transactional_id
 from routing.delivery_worker import DeliveryContext, DeliveryWorker
 from routing.retry_worker import RetryWorker
+from routing.together import run_together
 from routing.tracker_worker import TrackerWorker
 from routing.worker_health import WorkerHealth
 from routing.worker_loop import STALL_SECONDS, BatchHandler, Build, run_worker
@@ -53,28 +54,19 @@ async def run_roles(
     """Run the workers of `roles` until `stop` is set (a failing worker stops them all); each
     says in `health` whether it moves, and rebuilds itself when stuck (`routing.worker_loop`);
     the delivery worker says in `backlog` how far behind it is (`routing.backlog`)."""
-    tasks = [
-        asyncio.create_task(
-            run_worker(
-                _builder(bootstrap, context, role),
-                stop,
-                poll_ms=poll_ms,
-                name=role.value,
-                health=health,
-                stall_seconds=stall_seconds,
-                backlog=backlog if role is WorkerRole.DELIVER else None,
-            ),
+    work = {
+        role.value: run_worker(
+            _builder(bootstrap, context, role),
+            stop,
+            poll_ms=poll_ms,
             name=role.value,
+            health=health,
+            stall_seconds=stall_seconds,
+            backlog=backlog if role is WorkerRole.DELIVER else None,
         )
         for role in roles
-    ]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            task.result()
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    }
+    await run_together(work, stop)
 
 
 def _builder(bootstrap: str, context: DeliveryContext, role: WorkerRole) -> Build:
