@@ -88,3 +88,22 @@ async def visible_reports(
         reports = await find_reports(session, key)
     visible = (visible_part(principal, report) for report in reports)
     return [report for report in visible if report is not None]
+
+
+async def message_view(
+    sessions: async_sessionmaker[AsyncSession], message_id: uuid.UUID, principal: Principal
+) -> tuple[MessageInfo, dict[str, Any]] | None:
+    """One message and the part of its report `principal` may see (the dashboard's message
+    page); None when there is nothing it may see."""
+    store = TrackingStore()
+    async with sessions() as session:
+        info = await store.message(session, message_id)
+        if info is None:
+            return None
+        full = message_report(
+            info,
+            await store.deliveries_of(session, message_id),
+            await store.timeline(session, message_id),
+        )
+    report = visible_part(principal, full)
+    return (info, report) if report is not None else None

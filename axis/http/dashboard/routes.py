@@ -24,8 +24,7 @@ from axis.http import throttle
 from axis.http.auth import remote_address
 from axis.http.dashboard.views import HERE, HOME, LOCAL, LOGIN, Viewer, Visit
 from axis.http.tls import peer_certificate
-from axis.services.tracking import message_report, visible_part
-from routing.tracking import TrackingStore
+from axis.services.tracking import message_view
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -139,24 +138,18 @@ async def message(request: Request, message_id: str) -> Response:
     viewer = await visit.sign_in()
     if not isinstance(viewer, Viewer):
         return viewer
-    report, info = None, None
     try:
-        key = uuid.UUID(message_id)
+        key: uuid.UUID | None = uuid.UUID(message_id)
     except ValueError:
         key = None
+    seen = None
     if key is not None:
-        store = TrackingStore()
-        async with visit.context.node.sessions() as db:
-            info = await store.message(db, key)
-            if info is not None:
-                full = message_report(
-                    info, await store.deliveries_of(db, key), await store.timeline(db, key)
-                )
-                report = visible_part(viewer.principal, full)
-    if report is None or info is None:
+        seen = await message_view(visit.context.node.sessions, key, viewer.principal)
+    if seen is None:
         labels = visit.labels
         return visit.page("error.html", status=404, nav="search", title=labels["not_found"],
                           text=labels["not_found_text"])  # fmt: skip
+    info, report = seen
     return visit.page("message.html", nav="search", report=report, info=info)
 
 
