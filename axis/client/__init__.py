@@ -3,9 +3,10 @@ scripts and the `axis` command itself.
 
 `AsyncAxisClient` (asyncio) and `AxisClient` (blocking) have the same methods; each route is
 described once (`Call`: method, path, query, body, how to read the answer) and both clients
-only differ in how they perform the request, so they cannot drift apart. Answers are frozen
-pydantic models mirroring the node's response models (they are declared here rather than
-imported from `axis.http`, which would pull the whole node, FastAPI and Kafka into a DMS).
+only differ in how they perform the request, so they cannot drift apart. Answers are the
+node's own response models (`axis.wire`, frozen pydantic models that load nothing of the node:
+no FastAPI, SQLAlchemy or Kafka client), under the client's names (`SendResult` is the node's
+`SubmitReply`, ...).
 
 Every refusal raises `AxisError` with the node's machine code (`INBOX_ACK_CONFLICT`,
 `ROLE_REQUIRED`, ...) and sentence; an answer that is not the node's JSON error (a proxy's 502

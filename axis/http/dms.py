@@ -16,6 +16,14 @@ from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
 from axis.services.sent import sent_by
 from axis.services.tracking import message_report, visible_reports
+from axis.wire.documents import (
+    AckReply,
+    InboxEntry,
+    InboxPage,
+    SentEntry,
+    SubmitReply,
+    TrackingReport,
+)
 from envelopes.records import RecordKind
 from routing.inbox import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.mailbox import Fetched
@@ -29,112 +37,9 @@ KINDS: dict[str, RecordKind] = {"edoc": RecordKind.DOCUMENT, "status": RecordKin
 KIND_NAMES = {kind: name for name, kind in KINDS.items()}
 
 
-class RecipientOutcomeModel(BaseModel):
-    addressed: str = Field(description="The code the sender wrote.")
-    outcome: Literal["routed", "redirected", "rejected"]
-    target: str | None = Field(description="The unit that receives it (after redirects).")
-    chain: list[str]
-    reason_code: str | None
-    reason: str | None
-
-
-class FindingModel(BaseModel):
-    code: str
-    severity: Literal["finding"] = Field(
-        description="Always 'finding' here: accepted and reported (errors refuse the packet)."
-    )
-    location: str = Field(description="Line and element path in the packet.")
-    message: str
-
-
-class SubmitReply(BaseModel):
-    message_id: str
-    kind: str
-    sender: str
-    document_id: str
-    duplicate: bool = Field(description="The same packet was accepted before; this is that answer.")
-    recipients: list[RecipientOutcomeModel]
-    signature: Literal["verified", "node-signed", "client-authenticated"] = Field(
-        description="How the packet's origin is vouched for: its own verified signature, a "
-        "signature the node made for the client (node-signs), or none: unsigned, "
-        "client-authenticated."
-    )
-    findings: list[FindingModel] = Field(
-        description="What the node accepted but reports (the acceptance policy in the README): "
-        "the sender should fix these in its next packets."
-    )
-
-
-class InboxEntry(BaseModel):
-    id: int = Field(description="Cursor: pass the last one seen as `since` for the next page.")
-    message_id: str
-    kind: Literal["edoc", "status"]
-    recipient: str
-    sender: str
-    document_id: str
-    addressed_to: str | None
-    size: int
-    received_at: datetime
-    fetched_at: datetime | None
-    ack: Literal["processing", "done", "fail"] | None
-    ack_at: datetime | None
-
-
-class InboxPage(BaseModel):
-    items: list[InboxEntry]
-    next_since: int = Field(description="The cursor for the next page (unchanged when empty).")
-
-
 class AckRequest(BaseModel):
     ack: Ack = Field(description="processing, done or fail")
     detail: str | None = Field(default=None, max_length=500)
-
-
-class AckReply(BaseModel):
-    item: InboxEntry
-    changed: bool = Field(description="False when the same answer was recorded before.")
-
-
-class RecipientState(BaseModel):
-    recipient: str
-    addressed_to: str | None
-    phase: str
-    status: str | None
-    attempts: int
-    updated_at: datetime
-    last_error: str | None
-
-
-class SentEntry(BaseModel):
-    message_id: str
-    kind: str
-    sender: str
-    document_id: str
-    subject: str | None
-    submitted_at: datetime
-    recipients: list[RecipientState]
-
-
-class TimelineStep(BaseModel):
-    at: datetime
-    event: str
-    status: str | None
-    effect: str
-    detail: str | None
-    node: str
-
-
-class TrackedRecipient(RecipientState):
-    timeline: list[TimelineStep]
-
-
-class TrackingReport(BaseModel):
-    message_id: str
-    kind: str
-    sender: str
-    document_id: str
-    submitted_at: datetime
-    recipients: list[TrackedRecipient]
 
 
 def inbox_entry(item: InboxItem) -> InboxEntry:

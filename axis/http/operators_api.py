@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -30,6 +30,15 @@ from axis.http.errors import ApiError, error_responses
 from axis.services import client_admin
 from axis.services.client_admin import Actor
 from axis.services.delivery_operations import dead_letter_json
+from axis.wire.operations import (
+    AuditModel,
+    Changed,
+    ClientModel,
+    DeadLetterModel,
+    IssuedModel,
+    PauseModel,
+    ReplayedModel,
+)
 from axis.wiring import transactional_producer
 from envelopes.records import RecordCodec
 from routing.dead_letters import DeadLetterQuery
@@ -54,26 +63,6 @@ def request_id(request: Request) -> str | None:
     return value
 
 
-class DeadLetterModel(BaseModel):
-    id: int
-    message_id: str
-    kind: str
-    sender: str
-    recipient: str
-    document_id: str
-    origin: str | None
-    failures: int
-    first_failed_at: datetime | None
-    first_error: str | None
-    last_error: str | None
-    error_class: str | None
-    reason: str | None
-    dead_at: datetime
-    replayed_at: datetime | None
-    replayed_by: str | None
-    record: dict[str, Any] | None = None
-
-
 class ReplayRequest(BaseModel):
     ids: list[int] | None = Field(default=None, max_length=10_000, description="Dead letter ids.")
     recipient: str | None = Field(default=None, max_length=64)
@@ -81,53 +70,8 @@ class ReplayRequest(BaseModel):
     until: datetime | None = None
 
 
-class ReplayedModel(BaseModel):
-    dead_letter_id: int
-    message_id: str
-    recipient: str
-
-
 class PauseRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
-
-
-class PauseModel(BaseModel):
-    code: str
-    paused_by: str
-    paused_at: datetime
-    reason: str
-
-
-class Changed(BaseModel):
-    code: str
-    changed: bool = Field(description="False when it was already so.")
-
-
-class ClientModel(BaseModel):
-    client_id: str
-    name: str
-    codes: list[str]
-    roles: list[str]
-    hmac: bool
-    created_at: datetime
-    rotated_at: datetime | None
-    disabled_at: datetime | None
-    certificate_sha256: str | None = Field(
-        default=None, description="The TLS client certificate its requests must present."
-    )
-    strict_parameters: bool = Field(
-        default=False, description="SDK operations refuse signed parameters they do not use."
-    )
-    weak_secret: bool = Field(
-        default=False,
-        description="Its secret was imported under the weak-secret override: SDK requests only.",
-    )
-    signature_policy: Literal["require", "node-signs", "accept-authenticated"] = Field(
-        default="require",
-        description="What its packets must carry as a signature: their own verified XML-DSig "
-        "(require), a signature the node makes for them (node-signs), or none "
-        "(accept-authenticated: routed on the client's credentials, marked as such).",
-    )
 
 
 class NewClient(BaseModel):
@@ -149,14 +93,6 @@ class NewClient(BaseModel):
     )
 
 
-class IssuedModel(BaseModel):
-    client: ClientModel
-    secret: str = Field(
-        description="Shown this once; the node keeps its hash (and, for an hmac client, the "
-        "secret sealed under its secret key, to check the SDK's HMAC)."
-    )
-
-
 class CertificateBinding(BaseModel):
     """The certificate itself (PEM), or its SHA-256 fingerprint: one of the two."""
 
@@ -172,16 +108,6 @@ class StrictParameters(BaseModel):
 
 class SignaturePolicyChoice(BaseModel):
     policy: Literal["require", "node-signs", "accept-authenticated"]
-
-
-class AuditModel(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    target: str
-    detail: dict[str, Any]
-    request_id: str | None
 
 
 def _pem_fingerprint(text: str) -> str:

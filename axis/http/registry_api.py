@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel, Field
 
 from axis.http import directory
 from axis.http.auth import Authority, Reader
@@ -18,6 +17,14 @@ from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
 from axis.registry_authority import snapshot_path
 from axis.services import registry_changes
+from axis.wire.registry import (
+    Applied,
+    Resolved,
+    Unit,
+    UnitDetail,
+    UnitPage,
+    VersionEntry,
+)
 from orgcodes.changes import parse_change_set
 from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.model import UnitState, UnitStatus
@@ -25,62 +32,6 @@ from orgcodes.model import UnitState, UnitStatus
 router = APIRouter(prefix="/v1/registry", tags=["registry"])
 Context = Annotated[AppContext, Depends(app_context)]
 MAX_CHANGE_SET_BYTES = 64 * 1024 * 1024
-
-
-class Unit(BaseModel):
-    code: str
-    name: str
-    parent: str | None
-    level: int
-    status: Literal["active", "closed"]
-    since: datetime
-    until: datetime | None
-    version: int
-    alt_code: str | None
-    successors: list[str]
-    old_codes: list[str]
-    delivery_mode: str
-    endpoint: str | None
-    email: str | None
-    phone: str | None
-
-
-class UnitPage(BaseModel):
-    total: int
-    offset: int
-    units: list[Unit]
-
-
-class Resolved(BaseModel):
-    input: str
-    outcome: str
-    target: str | None
-    chain: list[str]
-    candidates: list[str]
-    version: int
-
-
-class UnitDetail(BaseModel):
-    unit: Unit | None = Field(description="The unit's state at `at` (None before it existed).")
-    history: list[Unit]
-    resolve: Resolved
-
-
-class VersionEntry(BaseModel):
-    version: int
-    effective: datetime
-    applied_at: datetime
-    applied_by: str
-    source: str
-    reason: str
-    payload_sha256: str
-    change_set: dict[str, Any]
-
-
-class Applied(BaseModel):
-    version: int
-    effective: datetime
-    warnings: list[str]
 
 
 def unit_model(state: UnitState) -> Unit:

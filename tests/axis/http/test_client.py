@@ -19,7 +19,9 @@ from pydantic import BaseModel
 
 import axis.client
 from axis.client import AsyncAxisClient, AxisClient, AxisError, InboxItem, TrackingReport
-from axis.http import dms, operators_api, registry_api
+from axis.wire import documents as wire_documents
+from axis.wire import operations as wire_operations
+from axis.wire import registry as wire_registry
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document
 from tests.support.postgres import free_port
@@ -232,35 +234,49 @@ def test_an_answer_that_is_not_the_nodes_json_gets_its_http_status() -> None:
 @pytest.mark.parametrize(
     ("mine", "theirs"),
     [
-        (axis.client.SendResult, dms.SubmitReply),
-        (axis.client.RecipientOutcome, dms.RecipientOutcomeModel),
-        (axis.client.InboxItem, dms.InboxEntry),
-        (axis.client.InboxPage, dms.InboxPage),
-        (axis.client.AckResult, dms.AckReply),
-        (axis.client.SentMessage, dms.SentEntry),
-        (axis.client.TrackingReport, dms.TrackingReport),
-        (axis.client.TrackedRecipient, dms.TrackedRecipient),
-        (axis.client.TimelineStep, dms.TimelineStep),
-        (axis.client.Finding, dms.FindingModel),
-        (axis.client.Unit, registry_api.Unit),
-        (axis.client.UnitPage, registry_api.UnitPage),
-        (axis.client.UnitDetail, registry_api.UnitDetail),
-        (axis.client.Resolution, registry_api.Resolved),
-        (axis.client.RegistryVersion, registry_api.VersionEntry),
-        (axis.client.AppliedChangeSet, registry_api.Applied),
-        (axis.client.DeadLetter, operators_api.DeadLetterModel),
-        (axis.client.ReplayedLetter, operators_api.ReplayedModel),
-        (axis.client.PausedDestination, operators_api.PauseModel),
-        (axis.client.DestinationChange, operators_api.Changed),
-        (axis.client.ClientInfo, operators_api.ClientModel),
-        (axis.client.IssuedClient, operators_api.IssuedModel),
-        (axis.client.AuditEntry, operators_api.AuditModel),
+        (axis.client.SendResult, wire_documents.SubmitReply),
+        (axis.client.RecipientOutcome, wire_documents.RecipientOutcomeModel),
+        (axis.client.InboxItem, wire_documents.InboxEntry),
+        (axis.client.InboxPage, wire_documents.InboxPage),
+        (axis.client.AckResult, wire_documents.AckReply),
+        (axis.client.SentMessage, wire_documents.SentEntry),
+        (axis.client.TrackingReport, wire_documents.TrackingReport),
+        (axis.client.TrackedRecipient, wire_documents.TrackedRecipient),
+        (axis.client.TimelineStep, wire_documents.TimelineStep),
+        (axis.client.Finding, wire_documents.FindingModel),
+        (axis.client.Unit, wire_registry.Unit),
+        (axis.client.UnitPage, wire_registry.UnitPage),
+        (axis.client.UnitDetail, wire_registry.UnitDetail),
+        (axis.client.Resolution, wire_registry.Resolved),
+        (axis.client.RegistryVersion, wire_registry.VersionEntry),
+        (axis.client.AppliedChangeSet, wire_registry.Applied),
+        (axis.client.DeadLetter, wire_operations.DeadLetterModel),
+        (axis.client.ReplayedLetter, wire_operations.ReplayedModel),
+        (axis.client.PausedDestination, wire_operations.PauseModel),
+        (axis.client.DestinationChange, wire_operations.Changed),
+        (axis.client.ClientInfo, wire_operations.ClientModel),
+        (axis.client.IssuedClient, wire_operations.IssuedModel),
+        (axis.client.AuditEntry, wire_operations.AuditModel),
     ],
 )
-def test_the_client_models_mirror_the_nodes_answers(
+def test_the_client_reads_the_nodes_own_answers(
     mine: type[BaseModel], theirs: type[BaseModel]
 ) -> None:
-    assert set(mine.model_fields) == set(theirs.model_fields)
+    """One set of wire models (`axis.wire`): the client's names are the node's response models."""
+    assert mine is theirs
+
+
+def test_the_wire_models_load_nothing_of_the_node() -> None:
+    code = (
+        "import sys, axis.client, axis.wire.documents, axis.wire.registry, "
+        "axis.wire.operations\n"
+        "heavy = {'fastapi', 'starlette', 'sqlalchemy', 'aiokafka', 'alembic', 'uvicorn'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def _docstring_example() -> str:
