@@ -23,11 +23,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axis.node import Node
+from axis.node.assembly import Node
 from routing.dead_letters import dead_letters
 from routing.lifecycle import TERMINAL
-from routing.node import Groups, WorkerRole
 from routing.tracking import deliveries, messages, timeline
+from routing.workers import Groups, WorkerRole
 
 CACHE_SECONDS = 5.0
 LAG_TIMEOUT = 5.0

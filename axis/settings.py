@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="Node processes `axis serve` runs behind its port (0: one per core). Each "
-        "is a whole node (HTTP API and workers); see `axis.supervisor`.",
+        "is a whole node (HTTP API and workers); see `axis.node.processes`.",
     )
     secret_key_file: Path | None = Field(
         default=None,

@@ -31,17 +31,17 @@ from sqlalchemy import func, select
 from axis.broker.assembly import ensure_release
 from axis.broker.cluster import LocalCluster
 from axis.broker.layout import ClusterLayout
-from axis.db import make_engine, session_factory
 from axis.migrations.runner import upgrade
 from axis.settings import DEFAULT_KAFKA_VERSION, default_cache_dir
+from axis.store.db import make_engine, session_factory
 from envelopes.records import DeliveryRecord, InlinePacket, RecordCodec, RecordKind, sha256
 from routing.bus import Outgoing, make_producer, produce
 from routing.delivery_worker import DeliveryContext
 from routing.destinations import StaticDirectory
-from routing.inbox import inbox
-from routing.node import WorkerRole, run_roles
+from routing.inbox_store import inbox
 from routing.payloads import PayloadStore
 from routing.topics import TopicLayout, ensure_topics
+from routing.workers import WorkerRole, run_roles
 
 RECIPIENT = "000.00.00.H53"
 PACKET_BYTES = 10 * 1024

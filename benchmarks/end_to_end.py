@@ -64,19 +64,19 @@ from sqlalchemy import select, text
 from axis.broker.assembly import ensure_release
 from axis.broker.cluster import LocalCluster
 from axis.broker.layout import ClusterLayout
-from axis.credentials import ClientStore, Role
-from axis.db import make_engine, session_factory
 from axis.devtools.dev_pki import write_dev_pki
+from axis.keys.node_secret import load_or_create
 from axis.migrations.runner import upgrade
-from axis.node_secret import load_or_create
 from axis.settings import DEFAULT_KAFKA_VERSION, default_cache_dir
-from axis.trust_repository import import_audited
+from axis.store.credentials import ClientStore, Role
+from axis.store.db import make_engine, session_factory
+from axis.store.trust_repository import import_audited
 from envelopes.document_id import DocumentId
 from envelopes.model import Code, DocumentPacket, DocumentType, Organization, PromulgationInfo
 from envelopes.writing import to_bytes
 from orgcodes.changes import parse_change_set
 from orgcodes.service import RegistryService
-from routing.inbox import inbox
+from routing.inbox_store import inbox
 from signing.certificates import PrivateKey, load_certificate, load_private_key
 from signing.signer import sign_packet
 

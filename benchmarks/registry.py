@@ -32,10 +32,10 @@ from pathlib import Path
 from axis.broker.assembly import ensure_release
 from axis.broker.cluster import LocalCluster
 from axis.broker.layout import ClusterLayout
-from axis.db import make_engine, session_factory
 from axis.devtools.dataset2025 import build_dataset
 from axis.migrations.runner import upgrade
 from axis.settings import DEFAULT_KAFKA_VERSION, default_cache_dir
+from axis.store.db import make_engine, session_factory
 from orgcodes.changes import parse_change_set
 from orgcodes.resolver import Resolver
 from orgcodes.service import RegistryService

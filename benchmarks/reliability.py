@@ -27,7 +27,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import select
 
-from axis.db import make_engine
+from axis.store.db import make_engine
 from benchmarks.end_to_end import (
     NodeUnderTest,
     agency_code,
@@ -42,7 +42,7 @@ from benchmarks.end_to_end import (
     spawn,
     wait_ready,
 )
-from routing.inbox import inbox
+from routing.inbox_store import inbox
 from routing.tracking import deliveries
 
 CONCURRENCY = 32

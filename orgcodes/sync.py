@@ -130,7 +130,7 @@ class RegistryFollower:
         waits: Callable[[BaseException], bool] = lambda _: False,
     ) -> None:
         """`waits` tells an error to wait out (the database away) from one that stops the
-        follower; the node passes `axis.db.database_unavailable`."""
+        follower; the node passes `axis.store.db.database_unavailable`."""
         self.service = service
         self.bootstrap = bootstrap
         self.topic = topic

@@ -51,7 +51,7 @@ from routing.destinations import (
     Pauses,
 )
 from routing.headers import History, Origin
-from routing.inbox import Arrival, Inbox
+from routing.inbox_store import Arrival, Inbox
 from routing.notices import NoticeSigner, Rejection, notice_id, rejection_packet
 from routing.payloads import PayloadRef, PayloadStore
 from routing.push import Pusher, PushRequest

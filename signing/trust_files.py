@@ -4,8 +4,8 @@
     DIR/{code}.pem    a certificate authorized to sign for {code} (over its own validity)
     DIR/*.key         private keys: ignored here
 
-A directory is enough for `axis verify --trust DIR` and for tests; a node keeps its trust store
-in its database (`axis.trust_repository`), which `axis trust import DIR` fills from a directory.
+A directory is enough for `axis verify --trust DIR` and for tests; a node keeps its trust store in
+its database (`axis.store.trust_repository`), which `axis trust import DIR` fills from a directory.
 """
 
 from __future__ import annotations

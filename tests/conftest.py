@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from axis.broker.assembly import ensure_release
 from axis.broker.cluster import LocalCluster
 from axis.broker.layout import ClusterLayout
-from axis.db import make_engine
 from axis.settings import DEFAULT_KAFKA_VERSION, default_cache_dir
+from axis.store.db import make_engine
 from tests.support.pki import Pki, build_pki
 from tests.support.postgres import TestPostgres, free_port
 

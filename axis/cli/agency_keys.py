@@ -11,16 +11,16 @@ from typing import Annotated
 
 import typer
 
-from axis import audit
-from axis.agency_keys import AgencyKeyError, AgencyKeyStore, describe_key, key_store
 from axis.cli.options import Actor, default_actor
-from axis.db import session_factory
+from axis.keys.agency_keys import AgencyKeyError, AgencyKeyStore, describe_key, key_store
+from axis.keys.node_secret import load_or_create
+from axis.keys.pkcs11 import TokenError
 from axis.migrations.runner import require_current
-from axis.node_secret import load_or_create
-from axis.pkcs11_keys import TokenError
+from axis.node.parts import database
 from axis.settings import load_settings
-from axis.trust_repository import TrustRepository
-from axis.wiring import database
+from axis.store import audit
+from axis.store.db import session_factory
+from axis.store.trust_repository import TrustRepository
 from signing.certificates import fingerprint, load_certificate, load_private_key
 from signing.errors import TrustError
 

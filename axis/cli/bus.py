@@ -10,11 +10,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from axis.bus_binding import BindingError, BusState, bus_state, rebind
 from axis.cli.options import Actor, AsJson, default_actor
 from axis.migrations.runner import NotMigrated, require_current
+from axis.node.bus_binding import BindingError, BusState, bus_state, rebind
+from axis.node.parts import database
 from axis.settings import Settings, load_settings
-from axis.wiring import database
 
 bus_app = typer.Typer(
     help="The bus's binding to one database (see README: One bus, one database).",

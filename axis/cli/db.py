@@ -7,8 +7,8 @@ import asyncio
 import typer
 
 from axis.migrations.runner import current_revision, head_revision, upgrade
+from axis.node.parts import database
 from axis.settings import load_settings
-from axis.wiring import database
 
 app = typer.Typer(help="The node's database schema (Alembic migrations).", no_args_is_help=True)
 

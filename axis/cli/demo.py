@@ -13,15 +13,15 @@ from rich.console import Console
 from axis.broker.assembly import AssemblyError, ensure_release
 from axis.broker.cluster import ClusterError
 from axis.broker.probe import ProbeError, probe
-from axis.bus_binding import BindingError
 from axis.cli.broker import cluster_for
 from axis.cli.tracking import print_reports
-from axis.db import session_factory
 from axis.devtools.demo import DemoError, run_demo
 from axis.logs import configure_logging
+from axis.node.bus_binding import BindingError
+from axis.node.parts import database
 from axis.services.tracking import find_reports
 from axis.settings import Settings, load_settings, split_host_port
-from axis.wiring import database
+from axis.store.db import session_factory
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 

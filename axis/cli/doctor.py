@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from axis.checks import Check, run_all
+from axis.node.checks import Check, run_all
 from axis.settings import load_settings
 
 

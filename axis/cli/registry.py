@@ -17,19 +17,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from axis.cli.options import Actor, AsJson, default_actor, parse_optional_time
-from axis.db import session_factory
 from axis.devtools.dataset2025 import build_dataset, write_dataset
 from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated, require_current
-from axis.services.registry_changes import Applied, apply_change_set, refuse_unless_authority
-from axis.settings import Settings, load_settings
-from axis.wiring import (
+from axis.node.parts import (
     database,
     registry_authorities,
     registry_follower,
     registry_publisher,
     topic_layout,
 )
+from axis.services.registry_changes import Applied, apply_change_set, refuse_unless_authority
+from axis.settings import Settings, load_settings
+from axis.store.db import session_factory
 from orgcodes.changes import parse_change_set
 from orgcodes.directory import diff_directory, export_records, read_directory, write_csv, write_json
 from orgcodes.errors import RegistryCode, RegistryError

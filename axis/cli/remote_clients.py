@@ -24,13 +24,13 @@ from axis.cli.options import AsJson, default_actor
 from axis.cli.profiles import ProfileName
 from axis.cli.remote import echo_json, fail, node, print_table, when
 from axis.client import ClientInfo, IssuedClient
-from axis.credentials import ClientError, ClientStore, Issued, parse_roles
-from axis.db import session_factory
+from axis.keys.node_secret import NodeSecretError, load_or_create
 from axis.migrations.runner import NotMigrated, require_current
-from axis.node_secret import NodeSecretError, load_or_create
+from axis.node.parts import database
 from axis.services.client_admin import Actor, ClientAdmin, NewClient
 from axis.settings import load_settings
-from axis.wiring import database
+from axis.store.credentials import ClientError, ClientStore, Issued, parse_roles
+from axis.store.db import session_factory
 
 clients_app = typer.Typer(
     help="API clients: add, list, disable, rotate a secret (over HTTP, operator; or "

@@ -7,26 +7,26 @@ import signal
 
 import typer
 
-from axis.bus_binding import BindingError
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import serve_http
 from axis.http.tls import TlsError, server_tls
+from axis.keys.node_secret import NodeSecretError, load_or_create
+from axis.keys.pkcs11 import TokenError
 from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated
-from axis.node import open_node
-from axis.node_secret import NodeSecretError, load_or_create
-from axis.pkcs11_keys import TokenError
-from axis.settings import Settings, load_settings
-from axis.supervisor import (
+from axis.node.assembly import open_node
+from axis.node.bus_binding import BindingError
+from axis.node.processes import (
     Supervisor,
     child_index,
     die_with_supervisor,
     process_count,
     serve_command,
 )
-from routing.node import WorkerRole
+from axis.settings import Settings, load_settings
 from routing.topics import TopicSetupError
+from routing.workers import WorkerRole
 from signing.errors import SignatureError, TrustError
 
 worker_app = typer.Typer(

@@ -14,10 +14,10 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axis.cli.options import AsJson
-from axis.db import session_factory
+from axis.node.parts import database
 from axis.services.tracking import find_reports
 from axis.settings import load_settings
-from axis.wiring import database
+from axis.store.db import session_factory
 from routing.evidence import EvidenceLog
 from routing.tracking import DeliveryView, TrackingStore
 

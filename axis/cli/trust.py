@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.table import Column, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axis import audit
 from axis.cli.options import Actor, AsJson, default_actor, parse_optional_time
-from axis.db import session_factory
 from axis.migrations.runner import NotMigrated, require_current
+from axis.node.parts import database
 from axis.settings import load_settings
-from axis.trust_repository import ImportCounts, TrustEntry, TrustRepository, import_audited
-from axis.wiring import database
+from axis.store import audit
+from axis.store.db import session_factory
+from axis.store.trust_repository import ImportCounts, TrustEntry, TrustRepository, import_audited
 from signing.certificates import CertificateFacts, facts, load_certificate, load_certificates
 from signing.errors import TrustError
 from signing.trust import Authorization, Revocation, TrustStore

@@ -27,14 +27,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis.db import session_factory
 from axis.devtools.dataset2025 import build_dataset
 from axis.devtools.dev_pki import write_dev_pki
 from axis.migrations.runner import upgrade
-from axis.node import Node, open_node
+from axis.node.assembly import Node, open_node
+from axis.node.parts import database
 from axis.settings import Settings
-from axis.trust_repository import import_audited
-from axis.wiring import database
+from axis.store.db import session_factory
+from axis.store.trust_repository import import_audited
 from envelopes.codes import StatusCode
 from envelopes.document_id import DocumentId
 from envelopes.model import (
@@ -52,12 +52,12 @@ from envelopes.writing import to_bytes
 from orgcodes.changes import parse_change_set
 from orgcodes.resolver import Outcome
 from orgcodes.service import RegistryService
-from routing.inbox import Ack, InboxItem, InboxItemNotFound
+from routing.inbox_store import Ack, InboxItem, InboxItemNotFound
 from routing.lifecycle import Phase
-from routing.mailbox import Fetched
-from routing.node import WorkerRole
 from routing.outcomes import SubmissionResult
+from routing.pull_delivery import Fetched
 from routing.tracking import DeliveryView, TrackingStore
+from routing.workers import WorkerRole
 from signing.certificates import load_certificate, load_private_key
 from signing.signer import sign_packet
 

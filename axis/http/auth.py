@@ -18,11 +18,11 @@ import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from axis.credentials import Principal, Role
 from axis.http import throttle
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError
 from axis.http.tls import peer_certificate
+from axis.store.credentials import Principal, Role
 
 bearer = HTTPBearer(
     auto_error=False,

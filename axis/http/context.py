@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from axis.credentials import ClientStore
 from axis.http.directory import Directory
 from axis.http.throttle import AuthThrottle
 from axis.metrics import Scraper
-from axis.node import Node
+from axis.node.assembly import Node
 from axis.services.client_admin import ClientAdmin
 from axis.services.delivery_operations import Operator
 from axis.settings import Settings
+from axis.store.credentials import ClientStore
 from envelopes.records import RecordCodec
 
 
@@ -21,7 +21,7 @@ from envelopes.records import RecordCodec
 class AppContext:
     node: Node
     node_key: bytes
-    """The node's secret key (`axis.node_secret`)."""
+    """The node's secret key (`axis.keys.node_secret`)."""
     clients: ClientStore = field(init=False)
     operator: Operator = field(init=False)
     client_admin: ClientAdmin = field(init=False)

@@ -25,9 +25,9 @@ from axis.wire.documents import (
     TrackingReport,
 )
 from envelopes.records import RecordKind
-from routing.inbox import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
-from routing.mailbox import Fetched
+from routing.inbox_store import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.outcomes import BUSY_RETRY_SECONDS, SubmissionRefused
+from routing.pull_delivery import Fetched
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 Context = Annotated[AppContext, Depends(app_context)]

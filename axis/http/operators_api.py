@@ -14,8 +14,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from axis import audit
-from axis.credentials import (
+from axis.http.auth import Operator
+from axis.http.context import AppContext, app_context
+from axis.http.errors import ApiError, error_responses
+from axis.node.parts import transactional_producer
+from axis.services import client_admin
+from axis.services.client_admin import Actor
+from axis.services.delivery_operations import dead_letter_json
+from axis.store import audit
+from axis.store.credentials import (
     Client,
     ClientError,
     Issued,
@@ -24,12 +31,6 @@ from axis.credentials import (
     fingerprint,
     parse_roles,
 )
-from axis.http.auth import Operator
-from axis.http.context import AppContext, app_context
-from axis.http.errors import ApiError, error_responses
-from axis.services import client_admin
-from axis.services.client_admin import Actor
-from axis.services.delivery_operations import dead_letter_json
 from axis.wire.operations import (
     AuditModel,
     Changed,
@@ -39,7 +40,6 @@ from axis.wire.operations import (
     PauseModel,
     ReplayedModel,
 )
-from axis.wiring import transactional_producer
 from envelopes.records import RecordCodec
 from routing.dead_letters import DeadLetterQuery
 from routing.operations import ReplayError

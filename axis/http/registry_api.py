@@ -15,7 +15,7 @@ from axis.http.auth import Authority, Reader
 from axis.http.bodies import bounded_body
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
-from axis.registry_authority import snapshot_path
+from axis.node.registry_authority import snapshot_path
 from axis.services import registry_changes
 from axis.wire.registry import (
     Applied,

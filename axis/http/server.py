@@ -11,8 +11,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from axis.http.tls import TlsHttpToolsProtocol, server_tls
+from axis.node.processes import shared_socket
 from axis.settings import Settings
-from axis.supervisor import shared_socket
 
 
 def http_server(app: FastAPI, settings: Settings) -> uvicorn.Server:
@@ -49,7 +49,7 @@ async def serve_http(
     app: FastAPI, settings: Settings, stop: asyncio.Event, *, shared: bool = False
 ) -> None:
     """Serve until `stop` is set; `shared`: on a port the node's other processes bind too
-    (`axis.supervisor`)."""
+    (`axis.node.processes`)."""
     server = http_server(app, settings)
     sockets = [shared_socket(*settings.listen_host_port)] if shared else None
     task = asyncio.create_task(server.serve(sockets=sockets))

@@ -2,7 +2,7 @@
 
 A request that needs the database while it is down or restarting fails at once with a coded
 answer a client can act on (try again shortly), logged as one line without a traceback, instead
-of a 500 with a traceback per request. What `axis.db.database_unavailable` does not recognize
+of a 500 with a traceback per request. What `axis.store.db.database_unavailable` does not recognize
 (a constraint violated, a missing table: bugs) goes on to the 500 handler as before.
 """
 
@@ -13,8 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc
 
-from axis.db import DatabaseUnreachable, database_unavailable, unavailable_reason
 from axis.http.errors import ApiError, error_response
+from axis.store.db import DatabaseUnreachable, database_unavailable, unavailable_reason
 
 log = structlog.get_logger(__name__)
 

@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from axis.db import make_engine
-from axis.tables import all_metadata
+from axis.store.db import make_engine
+from axis.store.tables import all_metadata
 
 config = context.config
 

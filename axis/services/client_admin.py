@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis import audit
-from axis.credentials import Client, ClientStore, Issued, Role, secret_audit
+from axis.store import audit
+from axis.store.credentials import Client, ClientStore, Issued, Role, secret_audit
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis import audit
+from axis.store import audit
 from envelopes.records import DeliveryRecord, RecordCodec
 from routing.clock import Clock, utc_now
 from routing.dead_letters import DeadLetter, DeadLetterQuery, DeadLetters

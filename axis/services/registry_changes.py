@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from axis.registry_authority import after_change
+from axis.node.registry_authority import after_change
 from axis.settings import Settings
 from orgcodes.changes import ChangeSet
 from orgcodes.errors import RegistryCode, RegistryError
@@ -49,7 +49,7 @@ async def apply_change_set(
     source: str = "local",
 ) -> Applied:
     """Apply `change_set` as the next version (all of it, or nothing: `RegistryError` says
-    why), then sign the snapshot and publish the version (`axis.registry_authority`)."""
+    why), then sign the snapshot and publish the version (`axis.node.registry_authority`)."""
     refuse_unless_authority(settings)
     record = await service.apply(change_set, actor=actor, source=source)
     return Applied(record, await after_change(service, settings))

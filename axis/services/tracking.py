@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis.credentials import Principal, Role
+from axis.store.credentials import Principal, Role
 from routing.tracking import DeliveryView, MessageInfo, TimelineEntry, TrackingStore
 
 

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis.agency_keys import AgencyKeyError, AgencyKeyStore, NodeAgencySigner
-from axis.db import make_engine, metadata, session_factory
 from axis.devtools.dev_pki import Issued, certify, issue, new_authority
-from axis.pkcs11_keys import Token
+from axis.keys.agency_keys import AgencyKeyError, AgencyKeyStore, NodeAgencySigner
+from axis.keys.pkcs11 import Token
+from axis.store.db import make_engine, metadata, session_factory
 from signing.errors import SignatureError
 from signing.signer import sign_packet
 from signing.trust import Authorization, TrustStore
@@ -40,7 +40,7 @@ def authority() -> Issued:
 
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    import axis.tables  # noqa: F401  (register every table on axis.db.metadata)
+    import axis.store.tables  # noqa: F401  (register every table on axis.store.db.metadata)
 
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}")
     async with engine.begin() as connection:

@@ -12,13 +12,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis import audit
-from axis.bus_binding import BUS_BOUND_TO_OTHER_DATABASE, BindingError, database_id, ensure_bound
-from axis.db import make_engine, session_factory
 from axis.migrations.runner import upgrade
-from axis.node import open_node
+from axis.node.assembly import open_node
+from axis.node.bus_binding import (
+    BUS_BOUND_TO_OTHER_DATABASE,
+    BindingError,
+    database_id,
+    ensure_bound,
+)
+from axis.node.parts import topic_layout
 from axis.settings import Settings, load_settings
-from axis.wiring import topic_layout
+from axis.store import audit
+from axis.store.db import make_engine, session_factory
 from routing.topics import ensure_topics
 from tests.support.cli import run_axis as axis
 

@@ -15,10 +15,10 @@ from uuid import UUID
 import httpx
 import pytest
 
-from axis.credentials import ClientStore, Role
-from axis.node import open_node
-from axis.node_secret import load_or_create
+from axis.keys.node_secret import load_or_create
+from axis.node.assembly import open_node
 from axis.settings import load_settings
+from axis.store.credentials import ClientStore, Role
 from routing.lifecycle import Phase
 from routing.tracking import TrackingStore
 from signing.certificates import load_certificate, load_private_key

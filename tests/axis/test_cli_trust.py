@@ -12,13 +12,13 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from axis import audit
 from axis.cli.trust import trust_app
-from axis.db import make_engine, session_factory
 from axis.devtools.dev_pki import Issued, KeyType, issue, new_authority, write_dev_pki
 from axis.migrations.runner import upgrade
-from axis.trust_repository import TrustRepository
-from axis.trust_tables import trust_revocations
+from axis.store import audit
+from axis.store.db import make_engine, session_factory
+from axis.store.trust_repository import TrustRepository
+from axis.store.trust_tables import trust_revocations
 from signing.certificates import facts, pem, pem_bundle, serial_hex
 
 H53 = "000.00.12.H53"

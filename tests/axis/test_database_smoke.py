@@ -11,10 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis import audit
-from axis.db import session_factory
 from axis.migrations.runner import current_revision, head_revision, upgrade
-from axis.tables import all_metadata
+from axis.store import audit
+from axis.store.db import session_factory
+from axis.store.tables import all_metadata
 
 pytestmark = pytest.mark.integration
 

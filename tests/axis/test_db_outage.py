@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.db import DatabaseUnreachable, database_unavailable, make_engine, session_factory
 from axis.migrations.runner import upgrade
+from axis.store.db import DatabaseUnreachable, database_unavailable, make_engine, session_factory
 from orgcodes.service import RegistryService
 from orgcodes.sync import RegistryFollower, RegistryPublisher
 from routing.topics import TopicLayout, ensure_topics

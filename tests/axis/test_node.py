@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.db import session_factory
 from axis.devtools.dev_pki import write_dev_pki
-from axis.trust_repository import TrustRepository
+from axis.store.db import session_factory
+from axis.store.trust_repository import TrustRepository
 from envelopes.codes import StatusCode
 from envelopes.model import StatusPacket
 from envelopes.parsing import parse_packet
 from envelopes.records import RecordKind, TrackingEventType
 from orgcodes.changes import parse_change_set
 from orgcodes.service import RegistryService
-from routing.inbox import Ack, InboxAckConflict, InboxItemNotFound
+from routing.inbox_store import Ack, InboxAckConflict, InboxItemNotFound
 from routing.lifecycle import Phase
 from routing.notices import notice_id
 from routing.outcomes import RouteOutcome, SubmissionRefused, SubmissionResult

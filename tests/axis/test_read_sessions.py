@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from axis.db import make_engine, read_sessions, session_factory
+from axis.store.db import make_engine, read_sessions, session_factory
 
 ALONE = text("SELECT statement_timestamp() - now() < interval '40 milliseconds'")
 """now() is when the transaction began: long before the statement when the session's first

@@ -1,5 +1,5 @@
-"""The dashboard's queries (`axis.reports`) on SQLite and PostgreSQL, over tracking rows written
-the way the node writes them (`TrackingStore`)."""
+"""The dashboard's queries (`axis.services.delivery_reports`) on SQLite and PostgreSQL, over
+tracking rows written the way the node writes them (`TrackingStore`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from axis.db import session_factory
 from axis.migrations.runner import upgrade
-from axis.reports import (
+from axis.services.delivery_reports import (
     AgencyFigures,
     Search,
     agency_figures,
@@ -19,6 +18,7 @@ from axis.reports import (
     search_messages,
     stuck_deliveries,
 )
+from axis.store.db import session_factory
 from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEvent, TrackingEventType
 from routing.lifecycle import Phase

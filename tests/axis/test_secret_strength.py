@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from axis.secret_strength import MIN_BITS, estimated_bits, strength
+from axis.store.secret_strength import MIN_BITS, estimated_bits, strength
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""SQLite writers of one process take turns (`axis.sqlite_writes`): concurrent write
+"""SQLite writers of one process take turns (`axis.store.sqlite_writes`): concurrent write
 transactions wait for each other instead of failing or sleeping in SQLite's busy handler, reads
 never wait, and a transaction that fails or is rolled back hands the turn on."""
 
@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from axis.db import session_factory
-from axis.sqlite_writes import WriteTurns, take_turns
+from axis.store.db import session_factory
+from axis.store.sqlite_writes import WriteTurns, take_turns
 
 
 def engine_at(path: Path) -> tuple[AsyncEngine, WriteTurns]:

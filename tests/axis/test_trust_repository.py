@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from axis.db import session_factory
 from axis.devtools.dev_pki import Issued, KeyType, issue, new_authority, write_dev_pki
 from axis.migrations.runner import upgrade
-from axis.trust_repository import TrustRepository
-from axis.trust_tables import trust_authorities, trust_authorizations
+from axis.store.db import session_factory
+from axis.store.trust_repository import TrustRepository
+from axis.store.trust_tables import trust_authorities, trust_authorizations
 from signing.certificates import facts, serial_hex
 from signing.errors import SignatureCode, SignatureError, TrustError
 

@@ -1,5 +1,5 @@
 """The national SDK's signed headers: the SDK emulator against captured requests, and the node's
-checks (`axis.xroad_signature`) against the emulator and against tampering.
+checks (`axis.http.compat.signature`) against the emulator and against tampering.
 
 The captured values below are copied from the SDK's wire description (recorded with the real
 SDK 2.0.1 against a test server); the HashMap orders marked "OpenJDK 17" were printed by a
@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pytest
 
-from axis.xroad_signature import (
+from axis.http.compat.signature import (
     AmbiguousParameter,
     SignatureError,
     codes_in_to,

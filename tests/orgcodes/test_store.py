@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.db import session_factory
 from axis.migrations.runner import upgrade
+from axis.store.db import session_factory
 from orgcodes.changes import ChangeSet
 from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.service import RegistryService

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from axis.db import make_engine, session_factory
 from axis.migrations.runner import upgrade
+from axis.store.db import make_engine, session_factory
 from orgcodes.service import RegistryService
 from orgcodes.snapshot import write_snapshot
 from orgcodes.sync import FileSnapshotSource, RegistryFollower, RegistryPublisher

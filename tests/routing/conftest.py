@@ -9,16 +9,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.db import session_factory
 from axis.migrations.runner import upgrade
+from axis.store.db import session_factory
 from envelopes.records import RecordCodec
 from routing.bus import make_producer
 from routing.delivery_worker import DeliveryContext
 from routing.destinations import StaticDirectory
-from routing.node import WorkerRole, run_roles
 from routing.payloads import PayloadStore
 from routing.retry import RetryPolicy
 from routing.topics import TopicLayout, ensure_topics
+from routing.workers import WorkerRole, run_roles
 from tests.support.bus import Bus
 
 

@@ -14,7 +14,7 @@ from envelopes.parsing import parse_packet
 from envelopes.records import RecordKind, TrackingEventType
 from routing.dead_letters import DeadLetterQuery, DeadLetters
 from routing.destinations import DeliveryMode, Destination, Pauses
-from routing.inbox import Inbox
+from routing.inbox_store import Inbox
 from routing.lifecycle import Phase
 from routing.operations import AlreadyReplayed, Replayer
 from routing.payloads import PayloadRef

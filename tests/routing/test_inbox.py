@@ -8,9 +8,9 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from axis.db import session_factory
+from axis.store.db import session_factory
 from envelopes.records import RecordKind
-from routing.inbox import Ack, Arrival, Inbox, InboxAckConflict, InboxItemNotFound
+from routing.inbox_store import Ack, Arrival, Inbox, InboxAckConflict, InboxItemNotFound
 from routing.sql import metadata
 
 pytestmark = pytest.mark.integration

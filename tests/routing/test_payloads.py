@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.db import session_factory
+from axis.store.db import session_factory
 from routing.payloads import (
     PayloadCorrupt,
     PayloadNotFound,

@@ -19,7 +19,7 @@ from routing.backlog import DeliveryBacklog
 from routing.bus import make_producer
 from routing.clock import Clock, utc_now
 from routing.evidence import EvidenceLog
-from routing.inbox import Inbox
+from routing.inbox_store import Inbox
 from routing.lifecycle import Phase
 from routing.outcomes import RouteOutcome, SubmissionRefused
 from routing.payloads import PayloadRef

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from axis.db import session_factory
+from axis.store.db import session_factory
 from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEvent, TrackingEventType
 from routing.lifecycle import Phase

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from orgcodes.changes import parse_change_set
 from orgcodes.service import RegistryService
-from routing.inbox import inbox
+from routing.inbox_store import inbox
 from tests.support.bus import Bus, delivery, eventually
 
 pytestmark = pytest.mark.integration

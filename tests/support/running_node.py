@@ -15,20 +15,20 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.db import session_factory
 from axis.devtools.dev_pki import write_dev_pki
 from axis.migrations.runner import upgrade
-from axis.node import Node, open_node
+from axis.node.assembly import Node, open_node
 from axis.settings import load_settings
-from axis.trust_repository import TrustRepository
+from axis.store.db import session_factory
+from axis.store.trust_repository import TrustRepository
 from envelopes.records import RecordKind
 from orgcodes.changes import parse_change_set
 from orgcodes.service import RegistryService
-from routing.inbox import InboxItem
+from routing.inbox_store import InboxItem
 from routing.lifecycle import Phase
-from routing.node import WorkerRole
 from routing.outcomes import SubmissionResult
 from routing.tracking import DeliveryView, TimelineEntry, TrackingStore
+from routing.workers import WorkerRole
 from signing.certificates import load_certificate, load_private_key
 from signing.signer import sign_packet
 from tests.support.bus import eventually

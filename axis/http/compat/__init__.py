@@ -1,17 +1,18 @@
 """The national SDK's 13 operations (SDKVXP 2.0.1), served from the node's own services.
 
-Existing document management systems talk to the national axis through the vendor's Java SDK;
-these routes let them talk to this node unchanged, by pointing the SDK's `endpoint` at
+Existing document management systems talk to the national axis through the vendor's Java SDK; these
+routes let them talk to this node unchanged, by pointing the SDK's `endpoint` at
 `http://host:port<compat_prefix>`. Nothing here has logic of its own: sending is the submission
-service, the inbox is the mailbox (`routing.mailbox`), sent items are tracking, the agency lists
-are the registry, exactly as behind `/v1` (`axis.http.dms`). What this module adds is the SDK's
-dialect:
+service, the inbox is the mailbox (`routing.pull_delivery`), sent items are tracking, the agency
+lists are the registry, exactly as behind `/v1` (`axis.http.dms`). What this module adds is the
+SDK's dialect:
 
-- every parameter arrives in signed `XroadVnpt-*` headers (`axis.xroad_signature`): the caller is
-  the HMAC client named by `XroadVnpt-systemid` (`ClientStore.hmac_secret`), and parameters are
-  read only from the signed JSON, names matched case-insensitively; a request must sign the
-  Content-Type of the operation it is sent to, and a client with strict parameters only the
-  parameters that operation takes (`axis.xroad_operations`, which says why no more is possible);
+- every parameter arrives in signed `XroadVnpt-*` headers (`axis.http.compat.signature`): the
+  caller is the HMAC client named by `XroadVnpt-systemid` (`ClientStore.hmac_secret`), and
+  parameters are read only from the signed JSON, names matched case-insensitively; a request
+  must sign the Content-Type of the operation it is sent to, and a client with strict parameters
+  only the parameters that operation takes (`axis.http.compat.operations`, which says why no
+  more is possible);
 - failed authentications are counted against the address and the claimed `systemid`
   (`axis.http.throttle`); past the limit the operations answer FAIL `429` `AUTH_THROTTLED`
   (with `Retry-After`) without checking the HMAC; a client bound to a TLS client certificate

@@ -18,10 +18,10 @@ from axis.http.compat.dialect import (
     Fields,
     refused,
 )
-from axis.services.registry_changes import apply_change_set
-from axis.xroad_signature import (
+from axis.http.compat.signature import (
     lenient_object,
 )
+from axis.services.registry_changes import apply_change_set
 from orgcodes.changes import parse_change_set
 from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.model import UnitState

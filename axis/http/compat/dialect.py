@@ -10,21 +10,21 @@ import structlog
 from fastapi import Request
 from fastapi.responses import Response
 
-from axis.credentials import Client, Principal, Role
 from axis.http import directory, throttle, unavailable
 from axis.http.auth import remote_address
 from axis.http.bodies import bounded_body
-from axis.http.context import AppContext
-from axis.http.errors import ApiError
-from axis.http.tls import peer_certificate
-from axis.xroad_operations import BindingError, Signs
-from axis.xroad_signature import (
+from axis.http.compat.operations import BindingError, Signs
+from axis.http.compat.signature import (
     AmbiguousParameter,
     SignatureError,
     SignedHeaders,
     hash_matches,
     read_signed_headers,
 )
+from axis.http.context import AppContext
+from axis.http.errors import ApiError
+from axis.http.tls import peer_certificate
+from axis.store.credentials import Client, Principal, Role
 
 log = structlog.get_logger(__name__)
 
@@ -180,7 +180,7 @@ def refuse_if_throttled(context: AppContext, keys: list[throttle.Key]) -> None:
 
 
 def check_signed(operation: str, signs: Signs, client: Client, signed: SignedHeaders) -> None:
-    """The request signed what `operation` takes (`axis.xroad_operations`)."""
+    """The request signed what `operation` takes (`axis.http.compat.operations`)."""
     try:
         signs.check(operation, signed.params, strict=client.strict_parameters)
     except BindingError as error:

@@ -23,17 +23,17 @@ from axis.http.compat.dialect import (
     authentication_failed,
     refused,
 )
-from axis.http.dms import KIND_NAMES, KINDS
-from axis.services.sent import with_deliveries
-from axis.xroad_signature import (
+from axis.http.compat.signature import (
     codes_in_to,
     file_matching,
 )
+from axis.http.dms import KIND_NAMES, KINDS
+from axis.services.sent import with_deliveries
 from envelopes.model import DocumentPacket
 from envelopes.parsing import parse_packet
 from envelopes.records import RecordKind
 from orgcodes.model import local_time
-from routing.inbox import Ack, Inbox, InboxAckConflict, InboxItem, InboxItemNotFound
+from routing.inbox_store import Ack, Inbox, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.lifecycle import Phase
 from routing.outcomes import (
     BUSY_RETRY_SECONDS,

@@ -14,8 +14,6 @@ from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from axis.credentials import Role
-from axis.db import database_unavailable
 from axis.http import unavailable
 from axis.http.bodies import MAX_PACKET_BYTES
 from axis.http.compat.agencies import (
@@ -50,9 +48,11 @@ from axis.http.compat.documents import (
     send_edoc,
     update_status,
 )
+from axis.http.compat.operations import OCTETS, Signs
 from axis.http.context import app_context
 from axis.logs import new_error_id
-from axis.xroad_operations import OCTETS, Signs
+from axis.store.credentials import Role
+from axis.store.db import database_unavailable
 from envelopes.records import RecordKind
 
 log = structlog.get_logger(__name__)

@@ -1,9 +1,9 @@
 """The dashboard's pages under `/dashboard`: sign-in, search, a document's timelines, stuck and
 failed deliveries, and the per-agency report.
 
-Query parameters are read leniently (a bad number or date falls back to its default with a
-note) because a clerk typed them; the JSON validation errors of `/v1` would mean nothing here.
-What a reader sees is scoped in the queries (`axis.reports`) and, for one message, by
+Query parameters are read leniently (a bad number or date falls back to its default with a note)
+because a clerk typed them; the JSON validation errors of `/v1` would mean nothing here. What a
+reader sees is scoped in the queries (`axis.services.delivery_reports`) and, for one message, by
 `visible_part`, the rule of the `/v1/tracking` API.
 """
 
@@ -19,11 +19,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from axis import reports
 from axis.http import throttle
 from axis.http.auth import remote_address
 from axis.http.dashboard.views import HERE, HOME, LOCAL, LOGIN, Viewer, Visit
 from axis.http.tls import peer_certificate
+from axis.services import delivery_reports
 from axis.services.tracking import message_view
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -114,7 +114,7 @@ async def search(request: Request) -> Response:
     if not isinstance(viewer, Viewer):
         return viewer
     params = request.query_params
-    criteria = reports.Search(
+    criteria = delivery_reports.Search(
         document_id=_text(params.get("document_id")),
         subject=_text(params.get("subject")),
         sender=_text(params.get("sender")),
@@ -122,7 +122,7 @@ async def search(request: Request) -> Response:
     )
     page, bad = _number(params.get("page"), 1, 1, 10_000)
     async with visit.context.node.sessions() as db:
-        found = await reports.search_messages(
+        found = await delivery_reports.search_messages(
             db, criteria, viewer.codes, page=page, per_page=PER_PAGE
         )
     return visit.page(
@@ -163,7 +163,7 @@ async def stuck(request: Request) -> Response:
     hours, bad = _number(request.query_params.get("hours"), DEFAULT_HOURS, 1, 24 * 366)
     now = datetime.now(UTC)
     async with visit.context.node.sessions() as db:
-        rows = await reports.stuck_deliveries(
+        rows = await delivery_reports.stuck_deliveries(
             db, viewer.codes, older_than=timedelta(hours=hours), now=now, recipient=recipient
         )
     return visit.page(
@@ -181,7 +181,7 @@ async def failed(request: Request) -> Response:
     recipient = _text(request.query_params.get("recipient"))
     period = Period.of(request)
     async with visit.context.node.sessions() as db:
-        rows = await reports.failed_deliveries(
+        rows = await delivery_reports.failed_deliveries(
             db, viewer.codes, since=period.since, until=period.until, recipient=recipient
         )
     return visit.page(
@@ -199,7 +199,7 @@ async def report(request: Request) -> Response:
         return viewer
     period = Period.of(request)
     async with visit.context.node.sessions() as db:
-        figures = await reports.agency_figures(
+        figures = await delivery_reports.agency_figures(
             db, viewer.codes, since=period.since, until=period.until
         )
     return visit.page(

@@ -2,7 +2,7 @@
 token and the language.
 
 Who is signed in, since when and the form token of a signed-in session are kept by the node
-(`axis.dashboard_sessions`), so signing out, disabling the client or rotating its secret ends
+(`axis.store.dashboard_sessions`), so signing out, disabling the client or rotating its secret ends
 the session wherever its cookie was copied, and an idle or day-old session ends by itself. The
 cookie is signed (HMAC, itsdangerous) with the node's secret key, so an id cannot be made up; it
 is scoped to `/dashboard`, `HttpOnly` (no script reads it), `SameSite=Lax` (not sent with another
@@ -22,8 +22,8 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from axis.dashboard_sessions import MAX_AGE, new_token
 from axis.http.dashboard.i18n import DEFAULT, Lang, language
+from axis.store.dashboard_sessions import MAX_AGE, new_token
 
 COOKIE = "axis_dashboard"
 PATH = "/dashboard"

@@ -20,12 +20,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from axis import dashboard_sessions
-from axis.credentials import Principal, Role
 from axis.http.context import AppContext, app_context
 from axis.http.dashboard import i18n
 from axis.http.dashboard.session import Session, SessionCodec
 from axis.http.tls import peer_certificate
+from axis.store import dashboard_sessions
+from axis.store.credentials import Principal, Role
 
 HERE = Path(__file__).parent
 LOCAL = timezone(timedelta(hours=7), "UTC+7")

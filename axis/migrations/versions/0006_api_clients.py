@@ -1,4 +1,5 @@
-"""API clients (axis.credentials) and the subject and notation of tracked messages (for clerks).
+"""API clients (axis.store.credentials) and the subject and notation of tracked messages (for
+clerks).
 
 Revision ID: 0006
 Revises: 0005

@@ -1,5 +1,6 @@
-"""Dashboard sessions kept by the node (axis.dashboard_sessions); clients bound to a TLS client
-certificate, with strict SDK parameters, or holding an imported weak SDK secret (axis.credentials).
+"""Dashboard sessions kept by the node (axis.store.dashboard_sessions); clients bound to a TLS
+client certificate, with strict SDK parameters, or holding an imported weak SDK secret
+(axis.store.credentials).
 
 Revision ID: 0007
 Revises: 0006

@@ -1,5 +1,5 @@
 """The database's identity: a random id given once, when the schema is created, that binds a
-bus to this database (axis.bus_binding).
+bus to this database (axis.node.bus_binding).
 
 Revision ID: 0008
 Revises: 0007

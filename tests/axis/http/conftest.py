@@ -17,11 +17,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.credentials import Role
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import http_server
-from axis.node_secret import load_or_create
+from axis.keys.node_secret import load_or_create
+from axis.store.credentials import Role
 from tests.support.bus import ScriptedEndpoint
 from tests.support.postgres import free_port
 from tests.support.running_node import G22, H41, H53, Running, running_node

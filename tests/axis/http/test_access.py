@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from axis.credentials import Role
+from axis.store.credentials import Role
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document
 from tests.support.running_node import G22, H41, signed

@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from axis.credentials import Role
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import http_server
 from axis.http.throttle import AuthThrottle
+from axis.store.credentials import Role
 from envelopes.codes import StatusCode
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document, status

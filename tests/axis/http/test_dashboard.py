@@ -16,13 +16,13 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from axis import dashboard_sessions
-from axis.credentials import Role
 from axis.http.dashboard import i18n
 from axis.http.throttle import AuthThrottle
+from axis.store import dashboard_sessions
+from axis.store.credentials import Role
 from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEventType
-from routing.inbox import Ack
+from routing.inbox_store import Ack
 from routing.lifecycle import Phase
 from routing.outcomes import SubmissionResult
 from routing.tracking import MessageInfo, TrackingStore

@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from axis.credentials import Role
-from axis.db import make_engine
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import http_server
-from axis.node_secret import load_or_create
+from axis.keys.node_secret import load_or_create
+from axis.store.credentials import Role
+from axis.store.db import make_engine
 from envelopes.records import RecordCodec
 from routing.bus import Outgoing, make_producer, produce, transactional_id
 from routing.lifecycle import Phase

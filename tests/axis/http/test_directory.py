@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from axis.credentials import Role
 from axis.devtools.dataset2025 import build_dataset
 from axis.http.directory import (
     Answer,
@@ -27,6 +26,7 @@ from axis.http.directory import (
     encoded,
     matches,
 )
+from axis.store.credentials import Role
 from orgcodes.changes import parse_change_set
 from orgcodes.grammar import CodeFormat
 from orgcodes.model import UnitState, UnitStatus, local_time

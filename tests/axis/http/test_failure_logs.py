@@ -14,8 +14,8 @@ import httpx
 import pytest
 import structlog
 
-from axis.credentials import Role
 from axis.logs import configure_logging
+from axis.store.credentials import Role
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document
 from tests.support.running_node import G22, H41, signed

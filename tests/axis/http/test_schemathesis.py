@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from axis.credentials import Role
+from axis.store.credentials import Role
 from tests.axis.http.conftest import HttpNode
 from tests.support.running_node import G22
 

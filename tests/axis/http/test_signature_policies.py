@@ -14,9 +14,9 @@ from uuid import UUID
 
 import pytest
 
-from axis.agency_keys import AgencyKeyStore
-from axis.credentials import Role
-from axis.node_secret import load_or_create
+from axis.keys.agency_keys import AgencyKeyStore
+from axis.keys.node_secret import load_or_create
+from axis.store.credentials import Role
 from envelopes.model import DocumentPacket
 from envelopes.parsing import parse_packet
 from envelopes.records import RecordKind, sha256

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from axis.credentials import Role
 from axis.http.server import http_server
 from axis.http.tls import TlsError, server_tls
 from axis.settings import load_settings
+from axis.store.credentials import Role
 from tests.axis.http.conftest import HttpNode
 from tests.axis.http.test_dashboard import sign_in
 from tests.support.cli import run_axis

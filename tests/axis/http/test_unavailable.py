@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import exc
 
-from axis.db import DatabaseUnreachable
 from axis.http import errors, unavailable
+from axis.store.db import DatabaseUnreachable
 
 FAILURES: dict[str, BaseException] = {
     "unreachable": DatabaseUnreachable("cannot connect to the database: ConnectionRefusedError"),

@@ -7,11 +7,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis import audit
-from axis.credentials import ClientError, ClientStore, Role
-from axis.db import session_factory
 from axis.migrations.runner import upgrade
 from axis.services.client_admin import Actor, ClientAdmin, NewClient
+from axis.store import audit
+from axis.store.credentials import ClientError, ClientStore, Role
+from axis.store.db import session_factory
 
 
 async def admin_on(engine: AsyncEngine) -> ClientAdmin:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axis.db import metadata
+from axis.store.db import metadata
 
 audit_log = Table(
     "audit_log",

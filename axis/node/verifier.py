@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis.trust_repository import TrustRepository
+from axis.store.trust_repository import TrustRepository
 from envelopes.spool import PacketBytes
 from signing.algorithms import AlgorithmPolicy
 from signing.trust import TrustStore

@@ -1,7 +1,7 @@
 """A running node: its parts built from the settings in one place, and the tasks it runs.
 
 `open_node` checks the database is migrated, creates the topics that are missing, checks that
-the bus belongs to this database (`axis.bus_binding`: a node on another database refuses to
+the bus belongs to this database (`axis.node.bus_binding`: a node on another database refuses to
 start, `BUS_BOUND_TO_OTHER_DATABASE`), loads the registry and the trust store, and starts the
 transactional sender that submissions and inbox acknowledgements produce through. `Node.run`
 runs the routing workers of the roles asked (`axis serve`: all of them; `axis worker ROLE`:
@@ -22,13 +22,10 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis.agency_keys import node_signer, notice_signer
-from axis.bus_binding import ensure_bound
-from axis.db import database_unavailable, read_sessions, session_factory, unavailable_reason
+from axis.keys.agency_keys import node_signer, notice_signer
 from axis.migrations.runner import require_current
-from axis.settings import Settings
-from axis.verifier import NodeVerifier
-from axis.wiring import (
+from axis.node.bus_binding import ensure_bound
+from axis.node.parts import (
     algorithm_policy,
     database,
     registry_follower,
@@ -36,14 +33,16 @@ from axis.wiring import (
     retry_policy,
     topic_layout,
 )
+from axis.node.verifier import NodeVerifier
+from axis.settings import Settings
+from axis.store.db import database_unavailable, read_sessions, session_factory, unavailable_reason
 from orgcodes.service import RegistryService
 from routing.backlog import DeliveryBacklog
 from routing.bus import make_producer, transactional_id
 from routing.clock import Clock, utc_now
 from routing.delivery_worker import DeliveryContext
-from routing.mailbox import Mailbox
-from routing.node import WorkerRole, run_roles
 from routing.payloads import PayloadStore
+from routing.pull_delivery import Mailbox
 from routing.push import Pusher
 from routing.registry_routes import RegistryRoutes
 from routing.sender import TransactionalSender
@@ -51,6 +50,7 @@ from routing.submission import SubmissionContext, SubmissionService
 from routing.together import run_together
 from routing.topics import TopicLayout, ensure_topics
 from routing.worker_health import WorkerHealth
+from routing.workers import WorkerRole, run_roles
 
 log = structlog.get_logger(__name__)
 
@@ -65,7 +65,7 @@ class Node:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     reads: async_sessionmaker[AsyncSession]
-    """For single-statement reads on the hot path, without a transaction (`axis.db`)."""
+    """For single-statement reads on the hot path, without a transaction (`axis.store.db`)."""
     layout: TopicLayout
     registry: RegistryService
     verifier: NodeVerifier

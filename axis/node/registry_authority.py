@@ -12,8 +12,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from axis.node.parts import registry_publisher, topic_layout
 from axis.settings import Settings
-from axis.wiring import registry_publisher, topic_layout
 from orgcodes.service import RegistryService
 from orgcodes.snapshot import write_snapshot
 from routing.topics import ensure_topics

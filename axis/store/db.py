@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from axis.sqlite_writes import take_turns
+from axis.store.sqlite_writes import take_turns
 from routing.sql import NAMING_CONVENTION
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
@@ -83,7 +83,7 @@ def parse_url(url: str) -> URL:
     if parsed.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
         raise DatabaseUrlError(
             f"unsupported database URL scheme {parsed.drivername!r}: use "
-            "sqlite+aiosqlite:///path/to/axis.db or postgresql+asyncpg://user:pw@host/db"
+            "sqlite+aiosqlite:///path/to/axis.store.db or postgresql+asyncpg://user:pw@host/db"
         )
     return parsed
 
@@ -103,7 +103,7 @@ def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncE
             parsed, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        take_turns(engine)  # the writers of a process take turns (axis.sqlite_writes)
+        take_turns(engine)  # the writers of a process take turns (axis.store.sqlite_writes)
         return engine
     connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
     if schema:

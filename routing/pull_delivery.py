@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from envelopes.records import RecordCodec, RecordKind, TrackingEvent, TrackingEventType
 from routing.bus import Outgoing
 from routing.clock import Clock, utc_now
-from routing.inbox import Ack, AckResult, Inbox, InboxItem, changes
+from routing.inbox_store import Ack, AckResult, Inbox, InboxItem, changes
 from routing.payloads import PayloadNotFound, PayloadRef, PayloadStore
 from routing.topics import TopicLayout
 

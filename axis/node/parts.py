@@ -10,8 +10,8 @@ from aiokafka import AIOKafkaProducer
 from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis.db import database_unavailable, make_engine
 from axis.settings import Settings
+from axis.store.db import database_unavailable, make_engine
 from orgcodes.service import RegistryService
 from orgcodes.sync import FileSnapshotSource, RegistryFollower, RegistryPublisher
 from routing.bus import make_producer, transactional_id

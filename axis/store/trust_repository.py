@@ -19,8 +19,8 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axis import audit
-from axis.trust_tables import trust_authorities, trust_authorizations, trust_revocations
+from axis.store import audit
+from axis.store.trust_tables import trust_authorities, trust_authorizations, trust_revocations
 from signing.certificates import (
     CertificateFacts,
     describe,

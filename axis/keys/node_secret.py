@@ -1,6 +1,6 @@
 """The node's secret key: one Fernet key in a file readable by the node's user only.
 
-It seals the secrets of HMAC clients (`axis.credentials`) and signs the dashboard's session
+It seals the secrets of HMAC clients (`axis.store.credentials`) and signs the dashboard's session
 cookies. It is created on first use; every process of one node must read the same file, and
 replacing it makes the sealed secrets unusable (those clients need `axis clients rotate`).
 """

@@ -11,7 +11,7 @@ escaping are the SDK's, gson's), and parameters are read only from the signed JS
 header is at most compared with its signed value, because nothing else is covered by the HMAC.
 The SDK's header map is never emptied, so a request may carry signed keys left over from earlier
 calls; they are signed like the rest and ignored by the operations, except for a client with
-strict parameters (`axis.xroad_operations`, which also binds each operation to its signed
+strict parameters (`axis.http.compat.operations`, which also binds each operation to its signed
 Content-Type).
 
 `sendEdoc`'s body is bound to the signature through `hash-file`, the SHA-256 of the file in hex

@@ -17,10 +17,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from axis.broker.cluster import metadata_brokers
 from axis.broker.probe import ProbeError, probe
-from axis.bus_binding import BUS_BOUND_TO_OTHER_DATABASE, BindingError, bus_state, conflict, remedy
-from axis.db import DatabaseUrlError, make_engine
 from axis.migrations.runner import current_revision, head_revision
+from axis.node.bus_binding import (
+    BUS_BOUND_TO_OTHER_DATABASE,
+    BindingError,
+    bus_state,
+    conflict,
+    remedy,
+)
 from axis.settings import Settings, split_host_port
+from axis.store.db import DatabaseUrlError, make_engine
 
 MINIMUM_JAVA = 17
 

@@ -2,8 +2,8 @@
 (`node-signs`, X-Road's model: the security server holds its members' signing keys).
 
 Each agency code has at most one key and its certificate. The private key is kept sealed
-(Fernet: AES-128-CBC + HMAC-SHA256) under the node's secret key (`axis.node_secret`), never in
-clear, or stays in a PKCS#11 token (`axis.pkcs11_keys`), the row naming it by label; the
+(Fernet: AES-128-CBC + HMAC-SHA256) under the node's secret key (`axis.keys.node_secret`), never in
+clear, or stays in a PKCS#11 token (`axis.keys.pkcs11`), the row naming it by label; the
 certificate must be one the trust store authorizes for that code, so what the node
 signs verifies like what the agency would have signed. Importing a key is an operator's act on
 the node's machine (`axis keys import-agency-key`), audited.
@@ -23,10 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Column, DateTime, String, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis.db import metadata
-from axis.node_secret import load_or_create
-from axis.pkcs11_keys import Token
+from axis.keys.node_secret import load_or_create
+from axis.keys.pkcs11 import Token
 from axis.settings import Settings
+from axis.store.db import metadata
 from envelopes.errors import PacketRefusal
 from signing.certificates import PrivateKey, describe, load_certificate, load_private_key, pem
 from signing.errors import SignatureCode, SignatureError

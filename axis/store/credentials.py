@@ -9,22 +9,21 @@ an operator, or a clerk (dashboard). Each holds one secret, shown once when it i
 - a client enabled for HMAC (the national SDK's `XroadVnpt-*` signed headers) signs every
   request with the secret itself, so the node must be able to compute the same HMAC: for those
   clients the secret is also kept sealed (Fernet, AES-128-CBC + HMAC-SHA256) under the node's
-  secret key (`axis.node_secret`), never in clear.
+  secret key (`axis.keys.node_secret`), never in clear.
 
 Secrets the node issues are 256-bit random strings, for which a plain SHA-256 is the right hash
-(nothing to brute-force; a slow hash would cost every API call). A secret may be chosen instead
-(one an agency already has configured in its SDK); it must pass `axis.secret_strength`. An HMAC
+(nothing to brute-force; a slow hash would cost every API call). A secret may be chosen instead (one
+an agency already has configured in its SDK); it must pass `axis.store.secret_strength`. An HMAC
 secret that does not (national SDK secrets were never held to a rule) is taken only under an
-explicit operator override, `allow_weak_secret`, which the caller audits; such a client is
-marked `weak_secret` and its secret then signs SDK requests only: it is no API key and no
-dashboard password, where nothing names the client and failed guesses are counted by address
-alone.
+explicit operator override, `allow_weak_secret`, which the caller audits; such a client is marked
+`weak_secret` and its secret then signs SDK requests only: it is no API key and no dashboard
+password, where nothing names the client and failed guesses are counted by address alone.
 
 A client may also be bound to a TLS client certificate (`certificate_sha256`, the SHA-256 of
 its DER form): its requests are then refused unless they arrive over TLS with that certificate
 (`Client.accepts`). `strict_parameters` makes the SDK operations refuse signed parameters they
 do not use (`axis.http.compat`). Disabling a client or rotating its secret ends its dashboard
-sessions (`axis.dashboard_sessions`).
+sessions (`axis.store.dashboard_sessions`).
 """
 
 from __future__ import annotations
@@ -45,9 +44,9 @@ from sqlalchemy import Boolean, Column, DateTime, String, Table, Text, false, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axis import dashboard_sessions
-from axis.db import metadata
-from axis.secret_strength import strength
+from axis.store import dashboard_sessions
+from axis.store.db import metadata
+from axis.store.secret_strength import strength
 from routing.signature_policy import SignaturePolicy
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

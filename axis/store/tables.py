@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-import axis.agency_keys
-import axis.audit
-import axis.bus_binding
-import axis.credentials
-import axis.dashboard_sessions
-import axis.trust_tables  # noqa: F401  (register their tables on axis.db.metadata)
+import axis.keys.agency_keys
+import axis.node.bus_binding
+import axis.store.audit
+import axis.store.credentials
+import axis.store.dashboard_sessions
+import axis.store.trust_tables  # noqa: F401  (register their tables on axis.store.db.metadata)
 import routing.dead_letters
 import routing.destinations
-import routing.inbox
+import routing.inbox_store
 import routing.submission
 import routing.tracking  # noqa: F401
-from axis.db import metadata as axis_metadata
+from axis.store.db import metadata as axis_metadata
 from orgcodes.tables import metadata as registry_metadata
 from routing.evidence import metadata as evidence_metadata
 from routing.payloads import metadata as payload_metadata

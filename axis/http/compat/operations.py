@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from axis.xroad_signature import SYSTEM_ID
+from axis.http.compat.signature import SYSTEM_ID
 
 JSON = "application/json"
 OCTETS = "application/octet-stream"

@@ -17,10 +17,10 @@ import structlog
 from sqlalchemy import Column, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from axis import audit
-from axis.db import metadata, session_factory
+from axis.node.parts import topic_layout
 from axis.settings import Settings
-from axis.wiring import topic_layout
+from axis.store import audit
+from axis.store.db import metadata, session_factory
 from routing.binding import Binding, BindingLog, BindingLogError, BindingRecord, current_binding
 from routing.sql import UtcDateTime
 

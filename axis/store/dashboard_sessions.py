@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Column, DateTime, ForeignKey, String, Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from axis.db import metadata
+from axis.store.db import metadata
 
 MAX_AGE = timedelta(hours=8)
 """A working day: after it, sign in again, however busy the session was."""

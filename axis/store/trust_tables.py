@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
-from axis.db import metadata
+from axis.store.db import metadata
 from routing.sql import UtcDateTime
 
 trust_authorities = Table(
