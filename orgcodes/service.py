@@ -125,6 +125,11 @@ class RegistryService:
             await self.store.replace(session, registry, source=source, at=self.clock())
         self._install(registry)
 
+    async def versions(self, *, since: int = 0, limit: int = 100) -> list[VersionRecord]:
+        """The change sets applied after version `since`, oldest first, at most `limit`."""
+        async with self.sessions() as session:
+            return await self.store.versions(session, since=since, limit=limit)
+
     async def mark_synced(self) -> None:
         async with self.sessions.begin() as session:
             await self.store.mark_synced(session, self.clock())

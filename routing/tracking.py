@@ -25,7 +25,7 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import (
@@ -38,7 +38,6 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     bindparam,
-    or_,
     select,
     update,
 )
@@ -48,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEvent, TrackingEventType
 from envelopes.status_rules import DeliveryState, Outcome, decide
-from routing.lifecycle import TERMINAL, Phase, Step, advance
+from routing.lifecycle import Phase, Step, advance
 from routing.sql import ROWS_PER_STATEMENT, UtcDateTime, insert_rows, metadata
 
 # The values tracking records, kept in a module without SQL so that the pure acceptance decision
@@ -376,29 +375,15 @@ class TrackingStore:
         *,
         recipient_code: str | None = None,
         phases: Sequence[Phase] = (),
-        stuck_for: timedelta | None = None,
-        now: datetime | None = None,
         limit: int = 100,
     ) -> list[DeliveryView]:
-        """Deliveries by recipient and phase; `stuck_for`: unfinished and without progress that
-        long (neither ended nor finished by the recipient's status 06/02)."""
+        """Deliveries by recipient and phase, the longest unchanged first (stuck deliveries, as
+        clerks and `axis stuck` see them: `axis.services.delivery_reports`)."""
         query = select(deliveries)
         if recipient_code is not None:
             query = query.where(deliveries.c.recipient_code == recipient_code)
         if phases:
             query = query.where(deliveries.c.phase.in_([p.value for p in phases]))
-        if stuck_for is not None:
-            cutoff = (now or datetime.now(UTC)) - stuck_for
-            query = query.where(
-                deliveries.c.updated_at < cutoff,
-                deliveries.c.phase.not_in([p.value for p in TERMINAL]),
-                or_(
-                    deliveries.c.status_progress.is_(None),
-                    deliveries.c.status_progress.not_in(
-                        [StatusCode.FINISHED.value, StatusCode.REJECTED.value]
-                    ),
-                ),
-            )
         query = query.order_by(deliveries.c.updated_at).limit(limit)
         return [_delivery(row._mapping) for row in await session.execute(query)]
 

@@ -11,7 +11,7 @@ from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import serve_http
 from axis.http.tls import TlsError, server_tls
-from axis.keys.node_secret import NodeSecretError, load_or_create
+from axis.keys.node_secret import NodeSecretError
 from axis.keys.pkcs11 import TokenError
 from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated
@@ -115,7 +115,7 @@ async def _serve(
         if not http:
             await node.run(roles, stop, sync_registry=sync_registry)
             return
-        app = create_app(AppContext(node, load_or_create(settings.secret_key_path)))
+        app = create_app(AppContext(node))
         await node.run(
             roles,
             stop,

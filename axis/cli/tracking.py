@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from axis.cli.options import AsJson
 from axis.node.parts import database
+from axis.services.delivery_reports import DeliveryRow, stuck_deliveries
 from axis.services.tracking import find_reports
 from axis.settings import load_settings
 from axis.store.db import session_factory
 from routing.evidence import EvidenceLog
-from routing.tracking import DeliveryView, TrackingStore
 
 evidence_app = typer.Typer(help="The tamper-evident log: verify it, prove a message.",
                            no_args_is_help=True)  # fmt: skip
@@ -88,15 +88,16 @@ def stuck(
 ) -> None:
     """Deliveries that stopped moving: not finished and unchanged for `--hours`."""
 
-    async def work(session: AsyncSession) -> list[DeliveryView]:
-        return await TrackingStore().find_deliveries(
-            session, recipient_code=recipient, stuck_for=timedelta(hours=hours), limit=1000
-        )
+    async def work(session: AsyncSession) -> list[DeliveryRow]:
+        return await stuck_deliveries(
+            session, None, older_than=timedelta(hours=hours), now=datetime.now(UTC),
+            recipient=recipient or "", limit=1000,
+        )  # fmt: skip
 
     found = _in_session(work)
     rows = [
-        {"message_id": str(d.message_id), "recipient": d.recipient_code, "phase": d.phase.value,
-         "status": d.last_status.value if d.last_status else None,
+        {"message_id": d.message_id, "recipient": d.recipient_code, "phase": d.phase.value,
+         "status": d.status.value if d.status else None,
          "since": d.updated_at.isoformat(), "last_error": d.last_error}
         for d in found
     ]  # fmt: skip

@@ -47,8 +47,7 @@ async def caller(
     wait = context.throttle.retry_after(keys)
     if wait is not None:
         raise throttled(wait)
-    async with context.node.reads() as session:
-        client = await context.clients.by_secret(session, credentials.credentials)
+    client = await context.services.callers.by_secret(credentials.credentials)
     if client is None:
         context.throttle.failed(keys)
         raise ApiError(

@@ -3,13 +3,11 @@ metrics for Prometheus (`/metrics`, operator role)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import text
 
 from axis.broker.probe import ProbeError, probe
 from axis.http.auth import Operator
@@ -35,12 +33,8 @@ async def readyz(context: Context) -> JSONResponse:
     """Broker reachable, database answering, registry loaded and not older than allowed, and
     this process's workers moving (none stuck: see `routing.worker_loop`)."""
     checks: dict[str, dict[str, Any]] = {}
-    try:
-        async with context.node.sessions() as session:
-            await asyncio.wait_for(session.execute(text("SELECT 1")), PROBE_SECONDS)
-        checks["database"] = {"ok": True}
-    except Exception as error:
-        checks["database"] = {"ok": False, "problem": f"{type(error).__name__}: {error}"}
+    problem = await context.node.database_problem(PROBE_SECONDS)
+    checks["database"] = {"ok": True} if problem is None else {"ok": False, "problem": problem}
     checks["broker"] = await _broker(context.settings.kafka_bootstrap)
     if checks["database"]["ok"]:
         status = await context.node.registry.status(context.settings.registry_max_age_value)

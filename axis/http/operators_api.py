@@ -21,7 +21,6 @@ from axis.node.parts import transactional_producer
 from axis.services import client_admin
 from axis.services.client_admin import Actor
 from axis.services.delivery_operations import dead_letter_json
-from axis.store import audit
 from axis.store.credentials import (
     Client,
     ClientError,
@@ -143,7 +142,7 @@ async def dead_letters(
     query = DeadLetterQuery(
         recipient_code=recipient, since=since, until=until, include_replayed=replayed, limit=limit
     )
-    letters = await context.operator.dead_letters(query)
+    letters = await context.services.operator.dead_letters(query)
     return [DeadLetterModel.model_validate(dead_letter_json(x)) for x in letters]
 
 
@@ -156,7 +155,7 @@ async def dead_letters(
 async def dead_letter(
     _: Operator, context: Context, dead_letter_id: Annotated[int, Path(ge=1, le=2**62)]
 ) -> DeadLetterModel:
-    letter = await context.operator.dead_letter(dead_letter_id)
+    letter = await context.services.operator.dead_letter(dead_letter_id)
     if letter is None:
         raise ApiError(404, "DEAD_LETTER_NOT_FOUND", f"There is no dead letter {dead_letter_id}.")
     return DeadLetterModel.model_validate(dead_letter_json(letter, codec=RecordCodec()))
@@ -183,7 +182,7 @@ async def replay(
     )
     try:
         async with transactional_producer(context.settings, "replay") as producer:
-            done = await context.operator.replay(
+            done = await context.services.operator.replay(
                 producer, actor=actor(principal.client_id), ids=asked.ids or None, query=query,
                 request_id=request_id(request),
             )  # fmt: skip
@@ -206,7 +205,7 @@ async def replay(
 async def paused(_: Operator, context: Context) -> list[PauseModel]:
     return [
         PauseModel(code=p.code, paused_by=p.paused_by, paused_at=p.paused_at, reason=p.reason)
-        for p in await context.operator.paused()
+        for p in await context.services.operator.paused()
     ]
 
 
@@ -219,7 +218,7 @@ async def paused(_: Operator, context: Context) -> list[PauseModel]:
 async def pause(
     request: Request, principal: Operator, context: Context, code: CodePath, asked: PauseRequest
 ) -> Changed:
-    changed = await context.operator.pause(
+    changed = await context.services.operator.pause(
         code, actor=actor(principal.client_id), reason=asked.reason,
         request_id=request_id(request),
     )  # fmt: skip
@@ -235,7 +234,7 @@ async def pause(
 async def resume(
     request: Request, principal: Operator, context: Context, code: CodePath
 ) -> Changed:
-    changed = await context.operator.resume(
+    changed = await context.services.operator.resume(
         code, actor=actor(principal.client_id), request_id=request_id(request)
     )
     return Changed(code=code, changed=changed)
@@ -248,7 +247,9 @@ async def resume(
     responses=error_responses(401, 403),
 )
 async def clients(_: Operator, context: Context) -> list[ClientModel]:
-    return [ClientModel.model_validate(c.as_json()) for c in await context.client_admin.list()]
+    return [
+        ClientModel.model_validate(c.as_json()) for c in await context.services.client_admin.list()
+    ]
 
 
 @router.post(
@@ -263,7 +264,7 @@ async def create_client(
 ) -> IssuedModel:
     """A client bound to organization codes and roles; its secret is in this reply only."""
     try:
-        issued = await context.client_admin.add(
+        issued = await context.services.client_admin.add(
             client_admin.NewClient(
                 client_id=asked.client_id, name=asked.name, codes=asked.codes,
                 roles=_roles(asked.roles), hmac=asked.hmac, secret=asked.secret,
@@ -285,7 +286,7 @@ async def create_client(
 async def disable_client(
     request: Request, principal: Operator, context: Context, client_id: CodePath
 ) -> ClientModel:
-    return await _client(context.client_admin.disable(client_id, by(principal, request)))
+    return await _client(context.services.client_admin.disable(client_id, by(principal, request)))
 
 
 @router.post(
@@ -299,7 +300,7 @@ async def rotate_client(
 ) -> IssuedModel:
     """A new secret; the old one stops working at once."""
     try:
-        issued = await context.client_admin.rotate(client_id, by(principal, request))
+        issued = await context.services.client_admin.rotate(client_id, by(principal, request))
     except ClientError as error:
         raise _client_error(error) from None
     return _issued(issued)
@@ -330,7 +331,7 @@ async def bind_certificate(
         )
     except ClientError as error:
         raise _client_error(error) from None
-    admin = context.client_admin
+    admin = context.services.client_admin
     return await _client(admin.bind_certificate(client_id, given, by(principal, request)))
 
 
@@ -343,7 +344,7 @@ async def bind_certificate(
 async def unbind_certificate(
     request: Request, principal: Operator, context: Context, client_id: CodePath
 ) -> ClientModel:
-    admin = context.client_admin
+    admin = context.services.client_admin
     return await _client(admin.bind_certificate(client_id, None, by(principal, request)))
 
 
@@ -362,7 +363,7 @@ async def strict_parameters(
 ) -> ClientModel:
     """With strict parameters, each SDK operation refuses the client's signed parameters it does
     not use (for a DMS that makes one SDK service object per call)."""
-    admin = context.client_admin
+    admin = context.services.client_admin
     return await _client(
         admin.set_strict_parameters(client_id, asked.strict, by(principal, request))
     )
@@ -385,7 +386,7 @@ async def signature_policy(
     legacy-signed packets with the key it holds for the From code) or `accept-authenticated`
     (they are routed unsigned, marked "unsigned, client-authenticated"). A failing XML-DSig
     signature is refused under every policy."""
-    admin = context.client_admin
+    admin = context.services.client_admin
     return await _client(
         admin.set_signature_policy(client_id, asked.policy, by(principal, request))
     )
@@ -419,8 +420,7 @@ async def audit_log(
     actor_name: Annotated[str | None, Query(alias="actor", max_length=200)] = None,
 ) -> list[AuditModel]:
     """The newest entries first."""
-    async with context.node.sessions() as session:
-        entries = await audit.recent(session, limit=limit, actor=actor_name)
+    entries = await context.services.operator.audit_log(limit=limit, actor=actor_name)
     return [
         AuditModel(id=e.id or 0, at=e.at, actor=e.actor, action=e.action, target=e.target,
                    detail=e.detail, request_id=e.request_id)

@@ -123,9 +123,7 @@ async def changes(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[VersionEntry]:
     """Change sets applied after version `since`, oldest first."""
-    service = context.node.registry
-    async with service.sessions() as session:
-        records = await service.store.versions(session, since=since, limit=limit)
+    records = await context.node.registry.versions(since=since, limit=limit)
     return [VersionEntry(**r.as_json(), change_set=json.loads(r.payload)) for r in records]
 
 

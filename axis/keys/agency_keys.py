@@ -261,8 +261,3 @@ def token(settings: Settings) -> Token | None:
     return Token.from_pin_file(
         settings.pkcs11_module, settings.pkcs11_token, settings.pkcs11_pin_file
     )
-
-
-def node_signer(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> NodeAgencySigner:
-    """The signer a node uses."""
-    return NodeAgencySigner(sessions, key_store(settings))

@@ -1,10 +1,13 @@
 """A running node: its parts built from the settings in one place, and the tasks it runs.
 
-`open_node` checks the database is migrated, creates the topics that are missing, checks that
-the bus belongs to this database (`axis.node.bus_binding`: a node on another database refuses to
-start, `BUS_BOUND_TO_OTHER_DATABASE`), loads the registry and the trust store, and starts the
-transactional sender that submissions and inbox acknowledgements produce through. `Node.run`
-runs the routing workers of the roles asked (`axis serve`: all of them; `axis worker ROLE`:
+`open_node` is the one place the node is put together: `axis serve`, `axis worker`, the HTTP
+app (which reaches everything through the `Node`), the demo and the tests all open it. It
+checks the database is migrated, creates the topics that are missing, checks that the bus
+belongs to this database (`axis.node.bus_binding`: a node on another database refuses to start,
+`BUS_BOUND_TO_OTHER_DATABASE`), loads the registry and the trust store, starts the
+transactional sender that submissions and inbox acknowledgements produce through, and builds
+the services every entry point calls (`Services`, from `axis.services`). `Node.run` runs the
+routing workers of the roles asked (`axis serve`: all of them; `axis worker ROLE`:
 one), keeps the registry and the trust store in step with the database (another process may
 apply a change set or revoke a certificate), and, for `axis serve`, the registry's sync: an
 authority publishes what is queued, a follower follows the registry topic.
@@ -20,9 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from axis.keys.agency_keys import node_signer, notice_signer
+from axis.keys.agency_keys import AgencyKeyStore, NodeAgencySigner, notice_signer, token
+from axis.keys.node_secret import load_or_create
 from axis.migrations.runner import require_current
 from axis.node.bus_binding import ensure_bound
 from axis.node.parts import (
@@ -34,8 +39,14 @@ from axis.node.parts import (
     topic_layout,
 )
 from axis.node.verifier import NodeVerifier
+from axis.services.access import Callers, SignIns
+from axis.services.client_admin import ClientAdmin
+from axis.services.delivery_operations import Operator
+from axis.services.delivery_reports import DeliveryReports
 from axis.settings import Settings
+from axis.store.credentials import ClientStore
 from axis.store.db import database_unavailable, read_sessions, session_factory, unavailable_reason
+from envelopes.records import RecordCodec
 from orgcodes.service import RegistryService
 from routing.backlog import DeliveryBacklog
 from routing.bus import make_producer, transactional_id
@@ -61,6 +72,25 @@ PUBLISH_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
+class Services:
+    """The use cases with more than one entry point (`/v1`, the SDK dialect, the dashboard, the
+    CLI), each in one place; the entry points call them and only render what they answer."""
+
+    clients: ClientStore
+    """The API clients, their secrets sealed under the node's secret key."""
+    callers: Callers
+    """Who a request's credentials name (`axis.services.access`)."""
+    sign_ins: SignIns
+    """The dashboard's sessions."""
+    client_admin: ClientAdmin
+    """The audited changes of API clients."""
+    operator: Operator
+    """Dead letters, destinations and the audit log."""
+    reports: DeliveryReports
+    """The clerks' searches and figures."""
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
@@ -77,6 +107,20 @@ class Node:
     backlog: DeliveryBacklog
     """How far behind this process's delivery worker is; submissions are refused past
     `max_delivery_delay_seconds` (`routing.backlog`)."""
+    secret_key: bytes
+    """The node's secret key (`axis.keys.node_secret`): it seals client and agency secrets and
+    signs the dashboard's cookies."""
+    services: Services
+
+    async def database_problem(self, timeout: float) -> str | None:
+        """None when the database answers a trivial query within `timeout` seconds; else what
+        went wrong (for `/readyz`)."""
+        try:
+            async with self.sessions() as session:
+                await asyncio.wait_for(session.execute(text("SELECT 1")), timeout)
+        except Exception as error:
+            return f"{type(error).__name__}: {error}"
+        return None
 
     async def refresh(self) -> None:
         """Pick up a registry version or a trust store change another process wrote."""
@@ -169,6 +213,8 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
         )
         pusher = Pusher(timeout=settings.push_timeout)
         backlog = DeliveryBacklog()
+        secret_key = load_or_create(settings.secret_key_path)
+        clients = ClientStore(secret_key)
         await sender.start()
         try:
             yield Node(
@@ -188,7 +234,9 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                         layout=layout,
                         node_id=settings.node_id,
                         clock=clock,
-                        agency_signer=node_signer(settings, sessions),
+                        agency_signer=NodeAgencySigner(
+                            sessions, AgencyKeyStore(secret_key, token(settings))
+                        ),
                         notices=notices,
                     ),
                     backlog=backlog,
@@ -208,6 +256,15 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                 ),
                 health=WorkerHealth(clock),
                 backlog=backlog,
+                secret_key=secret_key,
+                services=Services(
+                    clients=clients,
+                    callers=Callers(sessions, reads, clients),
+                    sign_ins=SignIns(sessions, idle=settings.dashboard_idle_timeout_value),
+                    client_admin=ClientAdmin(sessions, clients),
+                    operator=Operator(sessions, layout, settings.node_id, RecordCodec(), clock),
+                    reports=DeliveryReports(sessions),
+                ),
             )
         finally:
             await sender.stop()

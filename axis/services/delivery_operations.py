@@ -1,4 +1,5 @@
-"""Operator actions, audited: dead letters (list, inspect, replay), destinations (pause, resume).
+"""Operator actions, audited: dead letters (list, inspect, replay), destinations (pause, resume),
+and reading the audit log.
 
 The CLI and the HTTP API both call these; each action and its audit entry commit in one
 database transaction, so there is no action without its record (who, when, what).
@@ -52,6 +53,11 @@ class Operator:
     node_id: str
     codec: RecordCodec
     clock: Clock = utc_now
+
+    async def audit_log(self, *, limit: int, actor: str | None = None) -> list[audit.AuditEntry]:
+        """The newest entries of the audit log first (of `actor` only, if given)."""
+        async with self.sessions() as session:
+            return await audit.recent(session, limit=limit, actor=actor)
 
     async def dead_letters(self, query: DeadLetterQuery) -> list[DeadLetter]:
         async with self.sessions() as session:

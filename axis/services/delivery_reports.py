@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from envelopes.codes import StatusCode
@@ -180,7 +180,7 @@ async def stuck_deliveries(
     """Unfinished deliveries without progress for `older_than`, the longest waiting first.
 
     Unfinished: not ended (acknowledged, failed, dead) and not finished by the recipient's
-    status 06 or 02; the same rule as `TrackingStore.find_deliveries(stuck_for=...)`.
+    status 06 or 02. The dashboard and `axis stuck` both ask here.
     """
     query = _delivery_rows(codes).where(
         deliveries.c.updated_at < now - older_than,
@@ -238,6 +238,45 @@ async def agency_figures(
     for data in await session.execute(_deliveries_in_period(in_period, codes)):
         tally.add(data._mapping)
     return tally.figures()
+
+
+class DeliveryReports:
+    """The queries above, each in its own session: what the dashboard calls."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def search(self, search: Search, codes: Codes, *, page: int, per_page: int) -> SearchPage:
+        async with self._sessions() as session:
+            return await search_messages(session, search, codes, page=page, per_page=per_page)
+
+    async def stuck(
+        self,
+        codes: Codes,
+        *,
+        older_than: timedelta,
+        now: datetime,
+        recipient: str = "",
+        limit: int = 200,
+    ) -> list[DeliveryRow]:
+        async with self._sessions() as session:
+            return await stuck_deliveries(
+                session, codes, older_than=older_than, now=now, recipient=recipient, limit=limit
+            )
+
+    async def failed(
+        self, codes: Codes, *, since: datetime, until: datetime, recipient: str = ""
+    ) -> list[DeliveryRow]:
+        async with self._sessions() as session:
+            return await failed_deliveries(
+                session, codes, since=since, until=until, recipient=recipient
+            )
+
+    async def figures(
+        self, codes: Codes, *, since: datetime, until: datetime
+    ) -> list[AgencyFigures]:
+        async with self._sessions() as session:
+            return await agency_figures(session, codes, since=since, until=until)
 
 
 class _Tally:

@@ -3,8 +3,12 @@ tracking rows written the way the node writes them (`TrackingStore`)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,11 +22,12 @@ from axis.services.delivery_reports import (
     search_messages,
     stuck_deliveries,
 )
-from axis.store.db import session_factory
+from axis.store.db import make_engine, session_factory
 from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEvent, TrackingEventType
 from routing.lifecycle import Phase
 from routing.tracking import MessageInfo, TrackingStore
+from tests.support.cli import run_axis
 
 pytestmark = pytest.mark.integration
 
@@ -118,6 +123,10 @@ async def sessions(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture
 async def scene(sessions: async_sessionmaker[AsyncSession]) -> Scene:
+    return await write_scene(sessions)
+
+
+async def write_scene(sessions: async_sessionmaker[AsyncSession]) -> Scene:
     s = Scene()
     ev = TrackingEventType
     async with sessions.begin() as session:
@@ -259,6 +268,32 @@ async def test_stuck_deliveries_are_unfinished_and_idle_for_long_by_recipient(
         "Giấy mời họp 100% thành viên",
         RecordKind.DOCUMENT,
     )
+
+
+async def test_axis_stuck_lists_the_deliveries_the_dashboard_calls_stuck(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'axis.db'}"
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+        scene = await write_scene(session_factory(engine))
+    finally:
+        await engine.dispose()
+    env = {**os.environ, "AXIS_DATABASE_URL": url, "AXIS_DATA_DIR": str(tmp_path)}
+    env.pop("AXIS_CONFIG", None)
+    every = await asyncio.to_thread(run_axis, ["stuck", "--hours", "24", "--json"], env)
+    to_g22 = await asyncio.to_thread(run_axis, ["stuck", "--recipient", G22, "--json"], env)
+    shown = await asyncio.to_thread(run_axis, ["stuck"], env)
+    assert every.returncode == 0, every.stderr
+    # Stuck since July and May 2025: m1's H53 finished (06), m1's H41 and m3 acknowledged,
+    # m4 failed, as on the dashboard.
+    assert {(row["message_id"], row["recipient"]) for row in json.loads(every.stdout)} == {
+        (str(scene.m2), G22),
+        (str(scene.m6), H41),
+    }
+    assert [(row["message_id"], row["phase"]) for row in json.loads(to_g22.stdout)] == [
+        (str(scene.m2), "queued")
+    ]
+    assert shown.stdout.splitlines()[-1] == "2 stuck deliveries"
 
 
 async def test_failed_deliveries_by_period_and_recipient(

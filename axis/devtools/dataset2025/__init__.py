@@ -40,6 +40,11 @@ What is illustrative (deterministically generated, never to be quoted as real da
 - every e-mail address (``vanthu@<slug>.gov.vn``) and telephone number;
 - the optional level-4 units (schools, health stations) added with ``extra_units``, and which
   successor a level-4 unit of a split commune is moved to (the first one).
+
+Modules: `facts` (the public record and the dataset's constants), `units` (codes, names and
+change-set writing), `before2025` (the directory before 2025), `communes2025` (how each province
+of 2025 is formed from its old communes), `generator` (the dataset, the ministries' 2025
+rearrangement, and the facts a test can check).
 """
 
 from axis.devtools.dataset2025.facts import (

@@ -152,8 +152,7 @@ async def authenticate(request: Request, context: AppContext) -> tuple[Client, S
         raise authentication_failed(str(error)) from None
     keys.append(throttle.client(signed.system_id))
     refuse_if_throttled(context, keys)
-    async with context.node.sessions() as session:
-        found = await context.clients.hmac_secret(session, signed.system_id)
+    found = await context.services.callers.by_system_id(signed.system_id)
     if found is None or not hash_matches(signed, found[1]):
         context.throttle.failed(keys)
         log.info("SDK signature refused", system_id=signed.system_id, known=found is not None)

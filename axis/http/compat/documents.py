@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from axis.http.compat.dialect import (
     MAX_RECEIVED,
@@ -28,12 +27,12 @@ from axis.http.compat.signature import (
     file_matching,
 )
 from axis.http.dms import KIND_NAMES, KINDS
-from axis.services.sent import with_deliveries
+from axis.services.sent import SentNotFound, sent_naming
 from envelopes.model import DocumentPacket
 from envelopes.parsing import parse_packet
 from envelopes.records import RecordKind
 from orgcodes.model import local_time
-from routing.inbox_store import Ack, Inbox, InboxAckConflict, InboxItem, InboxItemNotFound
+from routing.inbox_store import Ack, InboxAckConflict, InboxItem, InboxItemNotFound
 from routing.lifecycle import Phase
 from routing.outcomes import (
     BUSY_RETRY_SECONDS,
@@ -42,7 +41,7 @@ from routing.outcomes import (
     SubmissionResult,
 )
 from routing.signature_policy import Signature
-from routing.tracking import DeliveryView, MessageInfo, TrackingStore
+from routing.tracking import DeliveryView, MessageInfo
 
 log = structlog.get_logger(__name__)
 
@@ -268,53 +267,21 @@ def counting(kind: RecordKind) -> Callable[[Call], Awaitable[Fields]]:
 
 
 async def get_sent_edoc_list(call: Call) -> Fields:
-    """One item per (sent message, recipient), with the delivery's state."""
-    kind = message_kind(call)
-    async with call.context.node.sessions() as session:
-        messages = await sent_messages(session, TrackingStore(), call)
-        listed = await with_deliveries(
-            session, [m for m in messages if kind is None or m.kind is kind]
-        )
+    """One item per (sent message, recipient), with the delivery's state (`sent_naming` says
+    what a `docId` does to the list)."""
+    try:
+        listed = await sent_naming(
+            call.context.node.sessions, call.codes, call.param("docId"), kind=message_kind(call),
+            limit=MAX_SENT,
+        )  # fmt: skip
+    except SentNotFound as error:
+        raise refused("404", "SENT_NOT_FOUND", str(error)) from None
     items: list[Fields] = [
         sent_item(s.message, delivery, s.fetched.get(delivery.recipient_code))
         for s in listed
         for delivery in s.deliveries
     ]
     return {"data": items}
-
-
-async def sent_messages(
-    session: AsyncSession, store: TrackingStore, call: Call
-) -> list[MessageInfo]:
-    """The newest messages the caller's codes sent, or the one document `docId` names (a
-    document id this node issued, or an edXML DocumentId).
-
-    A `docId` naming one of the caller's *received* documents is left over from an earlier
-    getEdoc, updateStatus or downloadEdoc on the same SDK service object (which keeps every
-    parameter it was ever given), so it does not narrow the list."""
-    doc_id = call.param("docId")
-    if doc_id is None:
-        return await store.sent(session, call.codes, limit=MAX_SENT)
-    doc_id = doc_id.strip()
-    try:
-        found = await store.message(session, uuid.UUID(doc_id))
-        messages = [found] if found is not None else []
-    except ValueError:
-        messages = await store.messages_by_document(session, doc_id)
-    own = [m for m in messages if call.principal.acts_for(m.sender_code)]
-    if own:
-        return own
-    if await in_inbox(session, call.codes, doc_id):
-        return await store.sent(session, call.codes, limit=MAX_SENT)
-    raise refused("404", "SENT_NOT_FOUND", f"No document {doc_id!r} sent by this client's codes.")
-
-
-async def in_inbox(session: AsyncSession, codes: list[str], doc_id: str) -> bool:
-    try:
-        await Inbox().get(session, codes, uuid.UUID(doc_id))
-    except (ValueError, InboxItemNotFound):
-        return False
-    return True
 
 
 _SEND_STATUS: dict[Phase, tuple[str, str]] = {

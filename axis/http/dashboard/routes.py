@@ -86,8 +86,7 @@ async def login(request: Request) -> Response:
         return again(429, text, {"Retry-After": str(wait)})
     client = None
     if client_id and isinstance(secret, str) and secret:
-        async with visit.context.node.sessions() as db:
-            client = await visit.context.clients.login(db, client_id, secret)
+        client = await visit.context.services.callers.login(client_id, secret)
     if client is None:
         visit.context.throttle.failed(keys)
         return again(401, visit.labels["login_failed"])
@@ -121,10 +120,9 @@ async def search(request: Request) -> Response:
         recipient=_text(params.get("recipient")),
     )
     page, bad = _number(params.get("page"), 1, 1, 10_000)
-    async with visit.context.node.sessions() as db:
-        found = await delivery_reports.search_messages(
-            db, criteria, viewer.codes, page=page, per_page=PER_PAGE
-        )
+    found = await visit.context.services.reports.search(
+        criteria, viewer.codes, page=page, per_page=PER_PAGE
+    )
     return visit.page(
         "search.html", nav="search", criteria=criteria, found=found, invalid=bad,
         prev_url=_page_url(request, page - 1) if page > 1 else "",
@@ -162,10 +160,9 @@ async def stuck(request: Request) -> Response:
     recipient = _text(request.query_params.get("recipient"))
     hours, bad = _number(request.query_params.get("hours"), DEFAULT_HOURS, 1, 24 * 366)
     now = datetime.now(UTC)
-    async with visit.context.node.sessions() as db:
-        rows = await delivery_reports.stuck_deliveries(
-            db, viewer.codes, older_than=timedelta(hours=hours), now=now, recipient=recipient
-        )
+    rows = await visit.context.services.reports.stuck(
+        viewer.codes, older_than=timedelta(hours=hours), now=now, recipient=recipient
+    )
     return visit.page(
         "deliveries.html", nav="stuck", rows=rows, recipient=recipient, hours=hours,
         invalid=bad, period=None, now=now, title=visit.labels["stuck_title"],
@@ -180,10 +177,9 @@ async def failed(request: Request) -> Response:
         return viewer
     recipient = _text(request.query_params.get("recipient"))
     period = Period.of(request)
-    async with visit.context.node.sessions() as db:
-        rows = await delivery_reports.failed_deliveries(
-            db, viewer.codes, since=period.since, until=period.until, recipient=recipient
-        )
+    rows = await visit.context.services.reports.failed(
+        viewer.codes, since=period.since, until=period.until, recipient=recipient
+    )
     return visit.page(
         "deliveries.html", nav="failed", rows=rows, recipient=recipient, hours=None,
         invalid=period.invalid, period=period, now=datetime.now(UTC),
@@ -198,10 +194,9 @@ async def report(request: Request) -> Response:
     if not isinstance(viewer, Viewer):
         return viewer
     period = Period.of(request)
-    async with visit.context.node.sessions() as db:
-        figures = await delivery_reports.agency_figures(
-            db, viewer.codes, since=period.since, until=period.until
-        )
+    figures = await visit.context.services.reports.figures(
+        viewer.codes, since=period.since, until=period.until
+    )
     return visit.page(
         "report.html", nav="report", figures=figures, period=period, invalid=period.invalid
     )

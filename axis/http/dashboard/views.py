@@ -24,7 +24,6 @@ from axis.http.context import AppContext, app_context
 from axis.http.dashboard import i18n
 from axis.http.dashboard.session import Session, SessionCodec
 from axis.http.tls import peer_certificate
-from axis.store import dashboard_sessions
 from axis.store.credentials import Principal, Role
 
 HERE = Path(__file__).parent
@@ -98,7 +97,7 @@ class Visit:
     ) -> None:  # fmt: skip
         self.request = request
         self.context = context
-        self._codec = _codec(context.node_key)
+        self._codec = _codec(context.node.secret_key)
         self.session = session
         self._changed = changed
         self._ended = ended
@@ -108,13 +107,10 @@ class Visit:
     @classmethod
     async def start(cls, request: Request) -> Visit:
         context = app_context(request)
-        cookie = _codec(context.node_key).read(request)
+        cookie = _codec(context.node.secret_key).read(request)
         session, changed, ended = Session(), True, False
         if cookie is not None and cookie.session_id is not None:
-            async with context.node.sessions.begin() as db:
-                stored = await dashboard_sessions.current(
-                    db, cookie.session_id, idle=context.settings.dashboard_idle_timeout_value
-                )
+            stored = await context.services.sign_ins.current(cookie.session_id)
             if stored is None:
                 ended = True
             else:
@@ -142,30 +138,22 @@ class Visit:
     async def switch_lang(self, lang: i18n.Lang) -> None:
         """Remember `lang`: in the session's row when signed in, else in the cookie."""
         if self.session.session_id is not None:
-            async with self.context.node.sessions.begin() as db:
-                await dashboard_sessions.set_lang(db, self.session.session_id, lang)
+            await self.context.services.sign_ins.set_lang(self.session.session_id, lang)
             self.session = self.session.with_lang(lang)
         else:
             self.update(self.session.with_lang(lang))
 
     async def begin(self, client_id: str) -> None:
         """Sign `client_id` in: a new session (ending the one this browser had)."""
-        async with self.context.node.sessions.begin() as db:
-            if self.session.session_id is not None:
-                await dashboard_sessions.end(db, self.session.session_id)
-            session_id, stored = await dashboard_sessions.start(
-                db,
-                client_id,
-                lang=self.lang,
-                idle=self.context.settings.dashboard_idle_timeout_value,
-            )
+        session_id, stored = await self.context.services.sign_ins.start(
+            client_id, lang=self.lang, replacing=self.session.session_id
+        )
         self.update(Session(client_id, session_id, stored.csrf, self.lang))
 
     async def end(self) -> None:
         """Sign out: the session ends for every copy of its cookie."""
         if self.session.session_id is not None:
-            async with self.context.node.sessions.begin() as db:
-                await dashboard_sessions.end(db, self.session.session_id)
+            await self.context.services.sign_ins.end(self.session.session_id)
         self.update(self.session.signed_out())
 
     async def sign_in(self) -> Viewer | Response:
@@ -178,8 +166,7 @@ class Visit:
             if self._ended:
                 return self.redirect(f"{LOGIN}?expired=1")
             return self.redirect(f"{LOGIN}?{urlencode({'next': self._here()})}")
-        async with self.context.node.sessions() as db:
-            client = await self.context.clients.get(db, client_id)
+        client = await self.context.services.callers.get(client_id)
         certificate = peer_certificate(self.request.scope)
         if client is None or not client.enabled or not client.accepts(certificate):
             await self.end()

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import http_server
-from axis.keys.node_secret import load_or_create
 from axis.store.credentials import Role
 from tests.support.bus import ScriptedEndpoint
 from tests.support.postgres import free_port
@@ -72,7 +71,7 @@ class HttpNode:
     ) -> str:
         """Create a client `name` (its id too); returns its secret."""
         async with self.context.node.sessions.begin() as session:
-            issued = await self.context.clients.add(
+            issued = await self.context.services.clients.add(
                 session, client_id=name, name=name, codes=codes, roles=roles,
                 hmac_enabled=hmac, secret=secret,
             )  # fmt: skip
@@ -99,7 +98,7 @@ async def http_node(
         topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=push_endpoint.url,
         **UNTHROTTLED,
     ) as running:  # fmt: skip
-        context = AppContext(running.node, load_or_create(tmp_path / "node-secret.key"))
+        context = AppContext(running.node)
         node = HttpNode(running, create_app(context), context)
         for name, (codes, roles) in CLIENTS.items():
             await node.add_client(name, codes, roles)

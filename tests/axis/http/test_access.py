@@ -186,7 +186,7 @@ async def test_every_route_of_the_openapi_document_refuses_the_wrong_client(
     await running.landed(H41, result.message_id)
     await http_node.add_client("disabled", [H41], [Role.AGENCY, Role.OPERATOR])
     async with http_node.context.node.sessions.begin() as session:
-        await http_node.context.clients.disable(session, "disabled", at=datetime.now(UTC))
+        await http_node.context.services.clients.disable(session, "disabled", at=datetime.now(UTC))
 
     table = wrong_clients(str(result.message_id), result.document_id, packet)
     for (method, path), attempts in table.items():

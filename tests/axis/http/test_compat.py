@@ -429,7 +429,7 @@ async def rootless(served: HttpNode) -> AsyncIterator[str]:
     """The same node served by an app whose compat prefix is empty; its base URL."""
     node = served.context.node
     settings = node.settings.model_copy(update={"compat_prefix": ""})
-    context = AppContext(dataclasses.replace(node, settings=settings), served.context.node_key)
+    context = AppContext(dataclasses.replace(node, settings=settings))
     port = free_port()
     server = http_server(
         create_app(context), settings.model_copy(update={"listen": f"127.0.0.1:{port}"})
@@ -627,7 +627,7 @@ async def test_an_existing_short_sdk_secret_imported_on_purpose_signs_sdk_reques
     served: HttpNode, vxp: Callable[..., Sdk]
 ) -> None:
     async with served.context.node.sessions.begin() as session:
-        issued = await served.context.clients.add(
+        issued = await served.context.services.clients.add(
             session, client_id="vxp.old", name="old DMS", codes=[H41], roles=[Role.AGENCY],
             hmac_enabled=True, secret="vnpt2019", allow_weak_secret=True,
         )  # fmt: skip

@@ -150,7 +150,9 @@ async def test_pages_need_a_sign_in_by_a_clerk_or_an_operator(http_node: HttpNod
     async with signed_in(http_node, "operator") as operator:
         assert (await operator.get("/dashboard/report")).status_code == 200
         async with http_node.context.node.sessions.begin() as session:
-            await http_node.context.clients.rotate(session, "operator", at=datetime.now(UTC))
+            await http_node.context.services.clients.rotate(
+                session, "operator", at=datetime.now(UTC)
+            )
         ended = await operator.get("/dashboard/report")
         assert (ended.status_code, ended.headers["location"]) == (303, "/dashboard/login?expired=1")
 

@@ -18,7 +18,6 @@ import pytest
 from axis.http.app import create_app
 from axis.http.context import AppContext
 from axis.http.server import http_server
-from axis.keys.node_secret import load_or_create
 from axis.store.credentials import Role
 from axis.store.db import make_engine
 from envelopes.records import RecordCodec
@@ -50,7 +49,7 @@ async def node(
             engine, postgres_url=own_postgres.url, kafka_bootstrap=kafka_bootstrap,
             topic_prefix=topic_prefix, directory=tmp_path, push_endpoint="http://127.0.0.1:9/",
         ) as running:  # fmt: skip
-            context = AppContext(running.node, load_or_create(tmp_path / "node-secret.key"))
+            context = AppContext(running.node)
             node = HttpNode(running, create_app(context), context)
             for name, (codes, roles) in CLIENTS.items():
                 await node.add_client(name, codes, roles)

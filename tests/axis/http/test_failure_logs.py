@@ -54,7 +54,7 @@ async def test_a_failing_request_logs_its_error_id_and_no_secret_bytes_or_locals
     async with httpx.AsyncClient(base_url=served.base_url, timeout=30) as client:
         headers = {"Authorization": f"Bearer {KNOWN_SECRET}"}
         sent = await client.post("/v1/packets", content=data, headers=headers)
-        monkeypatch.setattr(served.context.clients, "by_secret", _boom)
+        monkeypatch.setattr(served.context.services.clients, "by_secret", _boom)
         authed = await client.get("/v1/inbox", headers=headers)
 
     ids = []
