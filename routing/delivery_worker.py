@@ -3,6 +3,13 @@
 For each record of a batch from the deliveries topic:
 - the recipient's destination comes from the directory (the registry); a paused destination
   parks the record on the first retry tier without counting a failure;
+- a recipient whose code closed after the packet was routed to it (merged, or closed with one
+  successor) is *re-routed in flight*: the record goes on, as a new delivery, to the successor
+  the registry names now (`rerouted` on the old delivery, with the registry version and the
+  chain; the successor's delivery opens `redirected`, addressed to the code the sender used).
+  The successor's inbox holds one row per message whatever reaches it twice. A code split, or
+  closed without successor, ends the delivery with a 02 to the sender naming the candidates or
+  the reason;
 - *pull*: the packet's bytes are kept in the payload store and the inbox gets one row per
   (recipient, message id), so a record Kafka hands over twice lands once;
 - *push*: the packet is POSTed to the endpoint; while its circuit breaker is open no call is
@@ -53,6 +60,7 @@ from routing.destinations import (
 from routing.headers import History, Origin
 from routing.inbox_store import Arrival, Inbox
 from routing.notices import NoticeSigner, Rejection, notice_id, rejection_packet
+from routing.outcomes import Route, RouteOutcome
 from routing.payloads import PayloadRef, PayloadStore
 from routing.push import Pusher, PushRequest
 from routing.retry import Failure, FailureClass, GiveUp, RetryPolicy
@@ -137,12 +145,7 @@ class DeliveryWorker:
         ):
             destination = context.directory.destination(record.recipient_code)
             if destination is None:
-                failure = Failure(
-                    "RECIPIENT_CANNOT_RECEIVE",
-                    f"{record.recipient_code} is not an active code that can receive documents.",
-                    FailureClass.PERMANENT,
-                )
-                self._failed(record, value, history, failure, origin, batch)
+                self._elsewhere(record, value, history, origin, batch)
             elif record.recipient_code in self._paused:
                 self._park(value, history, batch, record)
             elif destination.mode is DeliveryMode.PULL:
@@ -157,6 +160,52 @@ class DeliveryWorker:
                     self._event(batch, record, TrackingEventType.DELIVERED)
                 else:
                     self._failed(record, value, history, refused, origin, batch)
+
+    def _elsewhere(
+        self,
+        record: DeliveryRecord,
+        value: bytes,
+        history: History,
+        origin: Origin,
+        batch: Batch,
+    ) -> None:
+        """The recipient cannot receive: re-route to the successor the registry names for its
+        code now, or fail permanently with the registry's reason (a 02 to the sender)."""
+        code = record.recipient_code
+        route = self._context.directory.route(code, at=self._context.clock())
+        onward = route.target
+        if route.outcome is not RouteOutcome.REJECTED and onward is not None and onward != code:
+            self._reroute(record, route, onward, batch)
+            return
+        failure = Failure(
+            route.reason_code or "RECIPIENT_CANNOT_RECEIVE",
+            route.reason or f"{code} is not an active code that can receive documents.",
+            FailureClass.PERMANENT,
+        )
+        self._failed(record, value, history, failure, origin, batch)
+
+    def _reroute(self, record: DeliveryRecord, route: Route, onward: str, batch: Batch) -> None:
+        """Send the record on to `onward` as a new delivery, in the batch's transaction."""
+        context = self._context
+        closed = record.recipient_code
+        addressed = record.redirected_from or closed
+        chain = " -> ".join(route.chain or (closed, onward))
+        version = route.registry_version
+        new = dataclasses.replace(
+            record, recipient_code=onward, redirected_from=addressed, attempt=1
+        )
+        batch.send(context.layout.deliveries.name, onward, context.codec.encode(new))
+        self._event(
+            batch, record, TrackingEventType.REROUTED,
+            detail=f"re-routed to {onward} along {chain} (registry version {version})",
+            fact=f"rerouted-to/{onward}",
+        )  # fmt: skip
+        emit_tracking(
+            batch, context, record.message_id, onward, TrackingEventType.REDIRECTED,
+            detail=f"re-routed in flight from {closed} along {chain} (registry version {version})",
+            fact=f"rerouted-from/{closed}", addressed_to=addressed,
+        )  # fmt: skip
+        log.info("re-routed in flight", to=onward, registry_version=version)
 
     async def _land(self, arrivals: Sequence[DeliveryRecord], batch: Batch) -> None:
         """Put the batch's pulled packets in their inboxes, in one database transaction: small
@@ -417,6 +466,7 @@ def emit_tracking(
     status: StatusCode | None = None,
     at: datetime | None = None,
     fact: str | None = None,
+    addressed_to: str | None = None,
 ) -> None:
     """Add a tracking event to `batch`, keyed by message id (one message, one partition)."""
     tracking = TrackingEvent(
@@ -429,5 +479,6 @@ def emit_tracking(
         status_code=status,
         detail=detail,
         fact=fact,
+        addressed_to=addressed_to,
     )
     batch.send(context.layout.tracking.name, str(message_id), context.codec.encode(tracking))

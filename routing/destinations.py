@@ -21,6 +21,7 @@ from typing import Protocol
 from sqlalchemy import Column, String, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from routing.outcomes import Route, RouteOutcome
 from routing.sql import UtcDateTime, insert_once, metadata
 
 
@@ -46,6 +47,10 @@ class Directory(Protocol):
     def destination(self, code: str) -> Destination | None:
         """The destination of an active code, or None when the code cannot receive."""
 
+    def route(self, code: str, *, at: datetime) -> Route:
+        """Where a delivery to `code` goes at `at`: the code itself, the successor the
+        registry names for a code closed since (`REDIRECTED`), or nowhere, with the reason."""
+
 
 @dataclass(slots=True)
 class StaticDirectory:
@@ -59,6 +64,14 @@ class StaticDirectory:
         if found is None and self.default_pull:
             return Destination(code)
         return found
+
+    def route(self, code: str, *, at: datetime) -> Route:
+        if self.destination(code) is not None:
+            return Route(code, RouteOutcome.ROUTED, code)
+        return Route(
+            code, RouteOutcome.REJECTED, reason_code="RECIPIENT_CANNOT_RECEIVE",
+            reason=f"{code} is not an active code that can receive documents.",
+        )  # fmt: skip
 
 
 paused_destinations = Table(

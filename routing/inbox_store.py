@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from envelopes.records import RecordKind
-from routing.sql import UtcDateTime, insert_once, metadata
+from routing.sql import ROWS_PER_STATEMENT, UtcDateTime, insert_once, metadata
 
 inbox = Table(
     "inbox",
@@ -186,6 +186,24 @@ class Inbox:
             _unfinished(),
         )
         return int((await session.execute(query)).scalar_one())
+
+    async def unfetched_by_recipient(
+        self, session: AsyncSession, recipient_codes: Sequence[str]
+    ) -> dict[str, int]:
+        """Per recipient code, how many of its items nobody has fetched yet."""
+        codes = sorted(set(recipient_codes))
+        found: dict[str, int] = {}
+        for start in range(0, len(codes), ROWS_PER_STATEMENT):
+            query = (
+                select(inbox.c.recipient_code, func.count())
+                .where(
+                    inbox.c.recipient_code.in_(codes[start : start + ROWS_PER_STATEMENT]),
+                    inbox.c.fetched_at.is_(None),
+                )
+                .group_by(inbox.c.recipient_code)
+            )
+            found.update((code, int(count)) for code, count in await session.execute(query))
+        return found
 
     async def get(
         self, session: AsyncSession, recipient_codes: Sequence[str], message_id: UUID

@@ -4,7 +4,9 @@ The phase only moves forward along queued -> retrying -> delivered -> fetched ->
 whatever order tracking events arrive in (several workers, re-delivered Kafka records): a late
 or repeated event is kept in the timeline but never moves a delivery back. `failed` (permanent
 refusal) and `dead` (retries exhausted) end a delivery; only an operator's replay of its dead
-letter brings it back to `queued`. Status packets (01..06) are a separate track, see
+letter brings it back to `queued`. `rerouted` ends a delivery whose recipient's code closed
+while it was on its way: it goes on as a new delivery to the successor (whose own row the same
+event batch opens). Status packets (01..06) are a separate track, see
 envelopes.status_rules.
 """
 
@@ -24,6 +26,8 @@ class Phase(str, Enum):
     ACKNOWLEDGED = "acknowledged"
     FAILED = "failed"
     DEAD = "dead"
+    REROUTED = "rerouted"
+    """The recipient's code closed on the way; the delivery went on to its successor."""
 
 
 _RANK: dict[Phase, int] = {
@@ -33,7 +37,9 @@ _RANK: dict[Phase, int] = {
     Phase.FETCHED: 3,
     Phase.ACKNOWLEDGED: 4,
 }
-TERMINAL: frozenset[Phase] = frozenset({Phase.ACKNOWLEDGED, Phase.FAILED, Phase.DEAD})
+TERMINAL: frozenset[Phase] = frozenset(
+    {Phase.ACKNOWLEDGED, Phase.FAILED, Phase.DEAD, Phase.REROUTED}
+)
 """Phases after which nothing happens without an operator."""
 _REPLAYABLE: frozenset[Phase] = frozenset({Phase.FAILED, Phase.DEAD})
 """Ended deliveries an operator's replay of their dead letter reopens."""
@@ -53,6 +59,7 @@ _TARGET: dict[TrackingEventType, Phase] = {
     TrackingEventType.DEAD_LETTERED: Phase.DEAD,
     TrackingEventType.REPLAYED: Phase.QUEUED,
     TrackingEventType.HELD_BACK: Phase.RETRYING,
+    TrackingEventType.REROUTED: Phase.REROUTED,
 }
 
 
@@ -94,8 +101,9 @@ def advance(current: Phase | None, event: TrackingEventType) -> Step:
         return Step(event, Effect.AFTER_END if current in TERMINAL else Effect.UNCHANGED, current)
     if current in TERMINAL:
         return Step(event, Effect.AFTER_END, current)
-    if target is Phase.FAILED:
-        # A permanent refusal can come at any point, even from the recipient after delivery.
+    if target in (Phase.FAILED, Phase.REROUTED):
+        # A permanent refusal can come at any point, even from the recipient after delivery;
+        # a re-routing comes while the delivery is still on its way to the closed code.
         return Step(event, Effect.MOVED, target)
     if target is Phase.DEAD:
         # Retries exhausted: only meaningful while the packet has not reached the recipient; a

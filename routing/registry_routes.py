@@ -57,8 +57,8 @@ class RegistryRoutes:
         """How `code` receives now, from its registry entry; None unless it is an active unit.
 
         A unit that closed after a packet was routed to it is not followed to its successor
-        here: the delivery fails with a reason and the sender learns it (a 02), which keeps
-        every inbox row under the code the packet was routed to."""
+        here: the delivery worker asks `route` where the delivery goes on (the successor, as a
+        delivery of its own) or why it cannot."""
         found = self._source.resolve(code, self._clock())
         state = found.state
         if found.outcome is not Outcome.ACTIVE or found.target != code or state is None:

@@ -34,6 +34,7 @@ _EVIDENCE: dict[TrackingEventType, str] = {
     TrackingEventType.FAILED: "failed",
     TrackingEventType.DEAD_LETTERED: "dead_lettered",
     TrackingEventType.REPLAYED: "replayed",
+    TrackingEventType.REROUTED: "rerouted",
 }
 """Tracking events that are also appended to the tamper-evident log, and their evidence kind."""
 

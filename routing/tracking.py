@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     bindparam,
+    func,
     select,
     update,
 )
@@ -387,6 +389,21 @@ class TrackingStore:
         query = query.order_by(deliveries.c.updated_at).limit(limit)
         return [_delivery(row._mapping) for row in await session.execute(query)]
 
+    async def phases_by_recipient(
+        self, session: AsyncSession, codes: Sequence[str]
+    ) -> dict[str, Counter[Phase]]:
+        """Per recipient code of `codes`, how many of its deliveries are in each phase."""
+        found: dict[str, Counter[Phase]] = {}
+        for chunk in _chunks(sorted(set(codes))):
+            query = (
+                select(deliveries.c.recipient_code, deliveries.c.phase, func.count())
+                .where(deliveries.c.recipient_code.in_(chunk))
+                .group_by(deliveries.c.recipient_code, deliveries.c.phase)
+            )
+            for code, phase, count in await session.execute(query):
+                found.setdefault(code, Counter())[Phase(phase)] = int(count)
+        return found
+
     async def timeline(
         self, session: AsyncSession, message_id: UUID, recipient_code: str | None = None
     ) -> list[TimelineEntry]:
@@ -518,9 +535,10 @@ def _moved(
     phase, status = change
     error = event.detail[:1000] if event.event in _ERROR_EVENTS and event.detail else None
     attempt = event.event in _ATTEMPT_OUTCOMES
-    if current is None:  # a status or an unknown event for a delivery never routed
+    if current is None:  # a delivery opened by a re-routing in flight, or never routed here
         return DeliveryView(
-            message_id=event.message_id, recipient_code=event.recipient_code, addressed_to=None,
+            message_id=event.message_id, recipient_code=event.recipient_code,
+            addressed_to=event.addressed_to,
             phase=phase or Phase.QUEUED, status=status or DeliveryState(),
             attempts=event.attempt if attempt else 0, created_at=event.at, updated_at=event.at,
             last_error=error,

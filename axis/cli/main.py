@@ -65,7 +65,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("bus", "axis.cli.bus", "bus_app", "The bus's binding to one database (see README: One bus, one database)."),  # noqa: E501
     LazyCommand("keys", "axis.cli.keys", "keys_app", "Keys and certificates: development PKIs, and the keys the node signs with for agencies (node-signs)."),  # noqa: E501
     LazyCommand("trust", "axis.cli.trust", "trust_app", "The trust store: certificate authorities, which certificate may sign for which organization code, revocations."),  # noqa: E501
-    LazyCommand("registry", "axis.cli.registry", "registry_app", "The registry of organization codes: import, apply change sets, resolve, export, status, and sync with the registry authority.", also=("axis.cli.remote_registry",)),  # noqa: E501
+    LazyCommand("registry", "axis.cli.registry", "registry_app", "The registry of organization codes: import, preview and apply change sets, resolve, export, status, and sync with the registry authority.", also=("axis.cli.remote_registry",)),  # noqa: E501
     LazyCommand("dlq", "axis.cli.operators", "dlq_app", "Dead letters: list, inspect, replay (over HTTP, operator)."),  # noqa: E501
     LazyCommand("destinations", "axis.cli.operators", "destinations_app", "Destinations: pause and resume deliveries to an agency (over HTTP, operator)."),  # noqa: E501
     LazyCommand("clients", "axis.cli.remote_clients", "clients_app", "API clients: add, list, disable, rotate a secret (over HTTP, operator; or `add --local` on the node's machine)."),  # noqa: E501

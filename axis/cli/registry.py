@@ -27,7 +27,9 @@ from axis.node.parts import (
     registry_publisher,
     topic_layout,
 )
+from axis.services import registry_preview
 from axis.services.registry_changes import Applied, apply_change_set, refuse_unless_authority
+from axis.services.registry_preview import Preview
 from axis.settings import Settings, load_settings
 from axis.store.db import session_factory
 from orgcodes.changes import parse_change_set
@@ -39,8 +41,8 @@ from routing.topics import ensure_topics
 from signing.certificates import load_certificate, load_private_key
 
 registry_app = typer.Typer(
-    help="The registry of organization codes: import, apply change sets, resolve, export, "
-    "status, and sync with the registry authority.",
+    help="The registry of organization codes: import, preview and apply change sets, resolve, "
+    "export, status, and sync with the registry authority.",
     no_args_is_help=True,
 )
 
@@ -108,6 +110,63 @@ def apply(
         _applied(done, {"changes": len(change_set.changes)}, as_json)
 
     _run(work)
+
+
+@registry_app.command("preview")
+def preview(
+    changeset: Annotated[
+        Path,
+        typer.Argument(
+            metavar="CHANGESET.json", exists=True, dir_okay=False, help="A change set (JSON)."
+        ),
+    ],
+    as_json: AsJson = False,
+) -> None:
+    """What a change set will do on this node, without applying it: each code it stops, where
+    its documents go, and what the node holds for it (deliveries, inbox items, clients,
+    certificates)."""
+
+    async def work(service: RegistryService, settings: Settings) -> Preview:
+        return await registry_preview.preview(
+            service, service.sessions, parse_change_set(changeset.read_bytes())
+        )
+
+    found = _run(work)
+    if as_json:
+        typer.echo(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+        return
+    print_preview(Console(), found)
+
+
+def print_preview(console: Console, found: Preview) -> None:
+    impact = found.impact
+    totals = found.totals()
+    console.print(
+        f"version {impact.version}, effective {impact.effective.isoformat()}: "
+        f"{totals['codes_ceasing']} code(s) stop receiving ({totals['redirected']} redirected, "
+        f"{totals['ambiguous']} split, {totals['closed']} closed); other changes: "
+        + (", ".join(f"{n} {op}" for op, n in sorted(impact.other_changes.items())) or "none")
+    )
+    table = Table(box=None, padding=(0, 2))
+    for name in ("code", "name", "change", "documents go to", "on the way", "ended", "unfetched",
+                 "clients", "certificates"):  # fmt: skip
+        table.add_column(name, no_wrap=name != "name")
+    for c in found.codes:
+        unit = c.unit
+        goes = unit.successor or (", ".join(unit.candidates) + " (choose)" if unit.candidates
+                                  else "nowhere")  # fmt: skip
+        table.add_row(
+            unit.code, unit.name, unit.change, goes, str(c.on_the_way), str(c.ended),
+            str(c.unfetched), str(len(c.clients)), str(len(c.certificates)),
+        )  # fmt: skip
+    console.print(table)
+    for c in found.codes:
+        for sentence in c.what_happens():
+            console.print(f"  {c.unit.code}: {sentence}")
+    console.print(
+        f"deliveries re-routed: {totals['deliveries_rerouted']}, refused with a 02: "
+        f"{totals['deliveries_refused']}; unfetched inbox items: {totals['inbox_unfetched']}"
+    )
 
 
 def _is_snapshot(path: Path) -> bool:

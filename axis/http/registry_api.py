@@ -11,14 +11,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from axis.http import directory
-from axis.http.auth import Authority, Reader
+from axis.http.auth import Authority, Reader, needs
 from axis.http.bodies import bounded_body
 from axis.http.context import AppContext, app_context
 from axis.http.errors import ApiError, error_responses
 from axis.node.registry_authority import snapshot_path
-from axis.services import registry_changes
+from axis.services import registry_changes, registry_preview
+from axis.store.credentials import Principal, Role
 from axis.wire.registry import (
     Applied,
+    Preview,
     Resolved,
     Unit,
     UnitDetail,
@@ -32,6 +34,8 @@ from orgcodes.model import UnitState, UnitStatus
 router = APIRouter(prefix="/v1/registry", tags=["registry"])
 Context = Annotated[AppContext, Depends(app_context)]
 MAX_CHANGE_SET_BYTES = 64 * 1024 * 1024
+Planner = Annotated[Principal, Depends(needs(Role.REGISTRY_AUTHORITY, Role.OPERATOR))]
+"""Who may preview a change set: the registry authority, and any node's operators."""
 
 
 def unit_model(state: UnitState) -> Unit:
@@ -163,6 +167,32 @@ async def apply_change_set(request: Request, principal: Authority, context: Cont
         ) from None
     record, warnings = done.record, done.warnings
     return Applied(version=record.version, effective=record.effective, warnings=warnings)
+
+
+@router.post(
+    "/preview",
+    response_model=Preview,
+    summary="What a change set will do, without applying it",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+    responses=error_responses(401, 403, 413, 422),
+)
+async def preview_change_set(request: Request, _: Planner, context: Context) -> Preview:
+    """For each code the change set stops (merged, split, closed): where its documents go from
+    the effective time on, and what this node holds for it (deliveries on the way, inbox items,
+    clients, certificates) with what will become of each. Nothing is stored."""
+    data = await bounded_body(request, MAX_CHANGE_SET_BYTES)
+    try:
+        found = await registry_preview.preview(
+            context.node.registry, context.node.sessions, parse_change_set(data)
+        )
+    except RegistryError as error:
+        raise ApiError(422, error.code.value, error.message, problems=[error.as_json()]) from None
+    return Preview.model_validate(found.as_json())
 
 
 @router.get(

@@ -34,7 +34,7 @@ import json
 import re
 import secrets
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -440,6 +440,18 @@ class ClientStore:
 
     def _seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode("utf-8")).decode("ascii")
+
+
+async def bound_to(session: AsyncSession, codes: Collection[str]) -> dict[str, list[str]]:
+    """Per code of `codes`, the enabled clients that act for it (by id)."""
+    wanted = set(codes)
+    found: dict[str, list[str]] = {}
+    for row in await session.execute(select(api_clients).order_by(api_clients.c.client_id)):
+        client = _client(row._mapping)
+        if client.enabled:
+            for code in wanted.intersection(client.codes):
+                found.setdefault(code, []).append(client.client_id)
+    return found
 
 
 def _checked_secret(secret: str | None, *, allow_weak: bool) -> tuple[str, bool]:

@@ -64,3 +64,33 @@ class Applied(WireModel):
     version: int
     effective: datetime
     warnings: list[str]
+
+
+class CeasingCode(WireModel):
+    """A code that stops receiving, what the node holds for it, and what becomes of it."""
+
+    code: str
+    name: str
+    change: Literal["merged", "split", "closed"]
+    outcome: Literal["redirected", "ambiguous", "closed"]
+    successor: str | None
+    chain: list[str]
+    candidates: list[str]
+    reason: str | None
+    deliveries_on_the_way: int
+    deliveries_ended: int
+    inbox_unfetched: int
+    clients: list[str]
+    certificates: list[str]
+    what_happens: list[str]
+
+
+class Preview(WireModel):
+    """What a change set will do, worked out without applying it."""
+
+    version: int
+    effective: datetime
+    reason: str
+    totals: dict[str, int]
+    other_changes: dict[str, int]
+    codes: list[CeasingCode]

@@ -55,6 +55,9 @@ class TrackingEventType(str, Enum):
     REPLAYED = "replayed"
     HELD_BACK = "held_back"
     """No call was made: the endpoint's circuit breaker held it back (not an attempt)."""
+    REROUTED = "rerouted"
+    """The recipient's code closed while the delivery was on its way; the delivery continues
+    to the successor the registry names (schema version 3)."""
 
 
 def sha256(data: bytes) -> bytes:
@@ -157,6 +160,8 @@ class TrackingEvent(AvroRecord):
     fact: str | None = None
     """What makes this event one fact beside its message, recipient and kind (the status packet
     a status event comes from); None when its kind and attempt say it (see routing.tracking)."""
+    addressed_to: str | None = None
+    """On the event that opens a delivery re-routed in flight: the code the sender addressed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,3 +196,35 @@ def test_snapshots_tampered_or_signed_by_another_key_are_refused(
     impostor.axis("registry", "export", "--signed", "-o", str(foreign))
     refused = follower.axis("registry", "import", str(foreign), ok=False)
     assert (refused.returncode, refused.stderr.split(":")[0]) == (1, "SNAPSHOT_SIGNER_UNTRUSTED")
+
+
+def test_a_change_set_is_previewed_on_the_nodes_registry_without_being_applied(
+    nodes: tuple[Node, Node], tmp_path: Path
+) -> None:
+    authority, _ = nodes
+    h39, h53, h26, h41 = (f"000.00.00.{c}" for c in ("H39", "H53", "H26", "H41"))
+    units = [(h39, "UBND tỉnh Long An"), (h53, "UBND tỉnh Tây Ninh"), (h26, "Sở Tư pháp"),
+             (h41, "UBND tỉnh Nghệ An")]  # fmt: skip
+    baseline = {
+        "effective": "2020-01-01T00:00:00+07:00", "reason": "baseline",
+        "changes": [{"op": "create", "unit": {"code": c, "name": n, "parent": None, "level": 1}}
+                    for c, n in units],
+    }  # fmt: skip
+    rearrangement = {
+        "effective": "2025-07-01T00:00:00+07:00", "reason": "Nghị quyết 202/2025",
+        "changes": [{"op": "merge", "from": [h53, h39], "into": h53},
+                    {"op": "split", "from": h26, "into": [h41, h53]}],
+    }  # fmt: skip
+    for name, change_set in (("baseline", baseline), ("rearrangement", rearrangement)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(change_set), encoding="utf-8")
+    authority.axis("registry", "apply", str(tmp_path / "baseline.json"))
+
+    found = authority.json("registry", "preview", str(tmp_path / "rearrangement.json"))
+    assert found["version"] == 2
+    assert {c["code"]: (c["outcome"], c["successor"], c["candidates"]) for c in found["codes"]} == {
+        h39: ("redirected", h53, []),
+        h26: ("ambiguous", None, [h41, h53]),
+    }
+    shown = authority.axis("registry", "preview", str(tmp_path / "rearrangement.json")).stdout
+    assert "2 code(s) stop receiving (1 redirected, 1 split, 0 closed)" in shown
+    assert authority.json("registry", "status")["version"] == 1  # nothing applied

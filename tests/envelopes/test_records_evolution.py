@@ -119,20 +119,20 @@ EventTypeV2 = Enum(  # type: ignore[misc]
 @dataclass(frozen=True)
 class TrackingEventV2(TrackingEvent):
     """What the dataclass of the release that adds the `archived` event would look like (the
-    shipped v2 added `held_back` and `fact`; this is a v3)."""
+    shipped v2 added `held_back` and `fact`, v3 `rerouted` and `addressed_to`; this is a v4)."""
 
     event: EventTypeV2  # type: ignore[assignment]
 
 
-def _tracking_v3() -> dict[str, Any]:
-    schema = _shipped("tracking_event.v2.avsc")
+def _tracking_v4() -> dict[str, Any]:
+    schema = _shipped("tracking_event.v3.avsc")
     event = next(f for f in schema["fields"] if f["name"] == "event")
     event["type"]["symbols"].append("archived")
     return schema
 
 
 def test_old_reader_sees_a_new_event_type_as_unknown() -> None:
-    old, new = _codecs(_tracking_v3(), TRACKING, old=2)
+    old, new = _codecs(_tracking_v4(), TRACKING, old=3)
     event = TrackingEventV2(
         message_id=sample_delivery().message_id,
         recipient_code="000.00.00.H01",
@@ -160,3 +160,44 @@ def test_a_v1_tracking_event_reads_into_today_with_no_fact() -> None:
     )
     read = new.decode(old.encode(event), TrackingEvent)
     assert read == event and read.fact is None
+
+
+def test_a_v2_reader_sees_a_rerouted_event_as_unknown_and_a_v2_event_reads_with_no_addressee() -> (
+    None
+):
+    """A node still on v2 (knowing v3's fingerprint) reads `rerouted` as `unknown`; events written
+    by v2 read into today's model with `addressed_to` None."""
+    registry = SchemaRegistry.shipped()
+    v2, today = RecordCodec(registry, versions={TRACKING: 2}), RecordCodec(registry)
+    rerouted = TrackingEvent(
+        message_id=sample_delivery().message_id,
+        recipient_code="000.00.00.H39",
+        event=TrackingEventType.REROUTED,
+        at=datetime(2025, 7, 1, 9, 0, tzinfo=VIETNAM),
+        attempt=2,
+        node_id="node-1",
+        detail="to 000.00.00.H53",
+        fact="rerouted/v7",
+    )
+    assert today.writer_schema(today.encode(rerouted)).version == 3
+    seen = v2.decode(today.encode(rerouted), TrackingEvent)
+    assert (seen.event, seen.fact) == (TrackingEventType.UNKNOWN, "rerouted/v7")
+    opened = TrackingEvent(
+        message_id=rerouted.message_id,
+        recipient_code="000.00.00.H53",
+        event=TrackingEventType.REDIRECTED,
+        at=rerouted.at,
+        attempt=1,
+        node_id="node-1",
+        addressed_to="000.00.00.H39",
+    )
+    assert today.decode(today.encode(opened), TrackingEvent) == opened
+    old = TrackingEvent(
+        message_id=rerouted.message_id,
+        recipient_code="000.00.00.H53",
+        event=TrackingEventType.DELIVERED,
+        at=rerouted.at,
+        attempt=1,
+        node_id="node-1",
+    )
+    assert today.decode(v2.encode(old), TrackingEvent) == old

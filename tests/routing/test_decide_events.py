@@ -3,6 +3,7 @@ batch), deliveries moved in order, a status for no delivery recorded nowhere."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -76,3 +77,28 @@ def test_a_status_for_no_delivery_moves_nothing_and_other_events_create_one() ->
     assert decided.applied[0].effect == "no_delivery" and not decided.applied[0].recorded
     (new,) = decided.created
     assert new.phase is Phase.FETCHED and not decided.moved  # created then moved: one insert
+
+
+def test_a_reroute_ends_the_closed_codes_delivery_and_opens_the_successors() -> None:
+    message = uuid4()
+    h39 = "000.00.00.H39"
+    current = {(str(message), h39): dataclasses.replace(queued(message), recipient_code=h39)}
+    rerouted = dataclasses.replace(
+        event(message, E.REROUTED, 1, fact="rerouted/v3"), recipient_code=h39
+    )
+    opened = event(message, E.REDIRECTED, 1, fact=f"rerouted-from/{h39}", addressed_to=h39)
+    decided = decide_events(current, set(), [(rerouted, "t:0:1"), (opened, "t:0:2")])
+    (moved,) = decided.moved
+    (created,) = decided.created
+    assert (moved.recipient_code, moved.phase) == (h39, Phase.REROUTED)
+    assert (created.recipient_code, created.addressed_to, created.phase) == (
+        H53,
+        h39,
+        Phase.QUEUED,
+    )
+    again = decide_events(
+        {(str(message), h39): moved, (str(message), H53): created},
+        {fact_key(rerouted) or "", fact_key(opened) or ""},
+        [(rerouted, "t:1:1"), (opened, "t:1:2")],
+    )
+    assert [a.effect for a in again.applied] == ["seen_before", "seen_before"]

@@ -42,12 +42,25 @@ def test_the_happy_path_of_a_pull_delivery() -> None:
         (Phase.FETCHED, E.STATUS, Effect.UNCHANGED, Phase.FETCHED),
         (None, E.ACCEPTED, Effect.UNCHANGED, None),
         (None, E.DELIVERED, Effect.MOVED, Phase.DELIVERED),
+        (Phase.RETRYING, E.REROUTED, Effect.MOVED, Phase.REROUTED),
+        (Phase.QUEUED, E.REROUTED, Effect.MOVED, Phase.REROUTED),
+        (Phase.REROUTED, E.DELIVERED, Effect.AFTER_END, Phase.REROUTED),
+        (Phase.REROUTED, E.REPLAYED, Effect.AFTER_END, Phase.REROUTED),
+        (Phase.ACKNOWLEDGED, E.REROUTED, Effect.AFTER_END, Phase.ACKNOWLEDGED),
     ],
 )
 def test_single_steps(current: Phase | None, event: E, effect: Effect, after: Phase | None) -> None:
     step = advance(current, event)
     assert (step.effect, step.phase) == (effect, after)
     assert step.moved == (effect is Effect.MOVED)
+
+
+def test_a_replayed_dead_letter_to_a_closed_code_ends_rerouted() -> None:
+    """Replayed after its recipient closed, a dead letter is re-routed to the successor: the
+    delivery to the closed code ends there (the successor's is a delivery of its own)."""
+    assert run([E.ROUTED, E.RETRY_SCHEDULED, E.DEAD_LETTERED, E.REPLAYED, E.REROUTED]) is (
+        Phase.REROUTED
+    )
 
 
 def test_a_replayed_dead_letter_can_be_delivered_again() -> None:

@@ -292,6 +292,7 @@ _SEND_STATUS: dict[Phase, tuple[str, str]] = {
     Phase.ACKNOWLEDGED: ("sent", "delivered and answered by the recipient"),
     Phase.FAILED: ("fail", "not delivered"),
     Phase.DEAD: ("fail", "not delivered: retries exhausted"),
+    Phase.REROUTED: ("sent", "the recipient's code closed on the way: re-routed to its successor"),
 }
 
 
@@ -305,6 +306,8 @@ def receive_status(delivery: DeliveryView) -> tuple[str, str]:
         status, description = "fail", "never reached the receiver"
     elif phase is Phase.FETCHED:
         status, description = "processing", "fetched by receiver"
+    elif phase is Phase.REROUTED:
+        status, description = "pending", "re-routed to the successor of the closed code (its item)"
     else:
         status, description = "pending", "waiting for receiver"
     if delivery.status.progress is not None:

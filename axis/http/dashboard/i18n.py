@@ -197,6 +197,7 @@ PHASES: Final[dict[Lang, dict[str, str]]] = {
         "acknowledged": "Đã xác nhận nhận",
         "failed": "Thất bại",
         "dead": "Không chuyển được",
+        "rerouted": "Đã chuyển tiếp cho đơn vị kế thừa",
     },
     "en": {
         "queued": "Queued",
@@ -206,6 +207,7 @@ PHASES: Final[dict[Lang, dict[str, str]]] = {
         "acknowledged": "Acknowledged",
         "failed": "Failed",
         "dead": "Dead (retries exhausted)",
+        "rerouted": "Re-routed to the successor",
     },
 }
 
@@ -226,6 +228,7 @@ EVENTS: Final[dict[Lang, dict[str, str]]] = {
         "dead_lettered": "Chuyển vào hàng lỗi",
         "replayed": "Gửi lại (vận hành)",
         "held_back": "Tạm hoãn (đầu nhận đang lỗi, chưa gọi)",
+        "rerouted": "Chuyển tiếp (mã đơn vị đã đóng)",
     },
     "en": {
         "unknown": "Other event",
@@ -243,6 +246,7 @@ EVENTS: Final[dict[Lang, dict[str, str]]] = {
         "dead_lettered": "Dead-lettered",
         "replayed": "Replayed (operator)",
         "held_back": "Held back (endpoint failing; no call made)",
+        "rerouted": "Re-routed (the code closed on the way)",
     },
 }
 

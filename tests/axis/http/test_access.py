@@ -87,6 +87,11 @@ def wrong_clients(
         ("post", "/v1/registry/changesets"): [
             Attempt(c, "/v1/registry/changesets", 403, body=change_set) for c in AUTHORITY_ONLY
         ],
+        # A preview: the authority, and any node's operators.
+        ("post", "/v1/registry/preview"): [
+            Attempt(c, "/v1/registry/preview", 403, body=change_set)
+            for c in ("g22", "h41", "clerk-g22")
+        ],
         # Operators only.
         ("get", "/v1/dead-letters"): [Attempt(c, "/v1/dead-letters", 403) for c in OPERATOR_ONLY],
         ("get", "/v1/dead-letters/{dead_letter_id}"): [

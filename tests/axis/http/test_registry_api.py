@@ -56,3 +56,36 @@ async def test_the_authority_applies_a_change_set_and_a_bad_one_is_refused(
         garbage = await authority.post("/v1/registry/changesets", content=b"{not json")
         assert garbage.status_code == 422
     assert http_node.running.node.registry.resolve(NEWCOMER).deliverable
+
+
+async def test_a_preview_says_what_a_change_set_will_do_and_stores_nothing(
+    http_node: HttpNode,
+) -> None:
+    change_set = {
+        "effective": "2026-01-01T00:00:00+07:00",
+        "reason": "Nghị quyết 9/2026",
+        "changes": [
+            unit(NEWCOMER, "UBND tỉnh mới"),
+            {"op": "merge", "from": [H41, NEWCOMER], "into": NEWCOMER},
+        ],
+    }
+    before = http_node.running.node.registry.version
+    async with http_node.client("operator") as operator:
+        answer = await operator.post("/v1/registry/preview", json=change_set)
+        assert answer.status_code == 200, answer.text
+        found = answer.json()
+        assert (found["version"], found["reason"]) == (before + 1, "Nghị quyết 9/2026")
+        (h41,) = found["codes"]
+        assert (h41["code"], h41["change"], h41["outcome"], h41["successor"]) == (
+            H41, "merged", "redirected", NEWCOMER,
+        )  # fmt: skip
+        assert "h41" in h41["clients"]  # the test client acting for H41
+        assert any("keep 000.00.00.H41" in s for s in h41["what_happens"])
+        assert found["other_changes"] == {"create": 1}
+        assert found["totals"]["codes_ceasing"] == 1
+        bad = await operator.post(
+            "/v1/registry/preview",
+            json={**change_set, "changes": [{"op": "close", "code": "000.00.00.H98"}]},
+        )
+        assert (bad.status_code, bad.json()["error"]["code"]) == (422, "REGISTRY_UNKNOWN_UNIT")
+    assert http_node.running.node.registry.version == before

@@ -1,0 +1,192 @@
+"""Re-routing in flight (issue 18): a delivery on its way to a code that closes goes on to the
+successor once; a split ends it with a 02 naming the candidates. Real Kafka and PostgreSQL.
+
+The push unit H26 has an endpoint that is down, so its deliveries wait on the retry tiers; the
+registry then merges, splits or closes it while they wait."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from axis.node.parts import transactional_producer
+from axis.services import registry_preview
+from envelopes.codes import StatusCode
+from envelopes.model import StatusPacket
+from envelopes.parsing import parse_packet
+from envelopes.records import RecordKind, TrackingEventType
+from orgcodes.changes import parse_change_set
+from routing.dead_letters import DeadLetterQuery
+from routing.lifecycle import Phase
+from routing.notices import notice_id
+from tests.support.bus import EndpointServer, ScriptedEndpoint
+from tests.support.packets import document
+from tests.support.running_node import ACTOR, G22, H41, H53, PUSHED, Running, running_node
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def endpoint() -> ScriptedEndpoint:
+    return ScriptedEndpoint(down=True)
+
+
+@pytest.fixture
+def horizon() -> str:
+    """Long enough that the delivery is still retrying when the registry changes."""
+    return "120s"
+
+
+@pytest.fixture
+async def running(
+    pg_engine: AsyncEngine,
+    postgres_url: str,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    tmp_path: Path,
+    endpoint: ScriptedEndpoint,
+    horizon: str,
+) -> AsyncIterator[Running]:
+    async with (
+        EndpointServer(endpoint),
+        running_node(
+            pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
+            topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=endpoint.url,
+            retry_horizon=horizon,
+        ) as running,
+    ):  # fmt: skip
+        yield running
+
+
+async def change(running: Running, *changes: dict[str, Any]) -> int:
+    """Apply a version effective a moment ago; its number."""
+    effective = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    change_set = {"effective": effective, "reason": "Nghị quyết 7/2026", "changes": list(changes)}
+    record = await running.node.registry.apply(parse_change_set(change_set), actor=ACTOR)
+    return record.version
+
+
+async def retrying(running: Running, number: int, to: list[str]) -> UUID:
+    """A document from G22 whose delivery to the push unit is waiting on a retry tier."""
+    _, result = await running.send(G22, document(G22, to, number))
+    await running.reaches(result.message_id, PUSHED, Phase.RETRYING)
+    return result.message_id
+
+
+async def test_a_delivery_in_retry_when_its_code_merges_lands_once_in_the_successors_inbox(
+    running: Running,
+) -> None:
+    message_id = await retrying(running, 1, [PUSHED, H53])
+    await running.landed(H53, message_id)  # addressed to H53 as well: already there
+
+    version = await change(running, {"op": "merge", "from": [PUSHED, H53], "into": H53})
+
+    rerouted = await running.reaches(message_id, PUSHED, Phase.REROUTED)
+    (item,) = [i for i in await running.inbox(H53) if i.message_id == message_id]
+    assert item.addressed_to is None  # the first arrival, addressed to H53 itself, stays
+    timeline = await running.timeline(message_id, PUSHED)
+    (entry,) = [e for e in timeline if e.event is TrackingEventType.REROUTED]
+    assert entry.detail == (
+        f"re-routed to {H53} along {PUSHED} -> {H53} (registry version {version})"
+    )
+    assert rerouted.phase is Phase.REROUTED
+    assert await running.inbox(G22, RecordKind.STATUS) == []  # no 02: nothing was lost
+
+
+async def test_a_delivery_only_to_the_merged_code_opens_a_delivery_to_the_successor(
+    running: Running,
+) -> None:
+    message_id = await retrying(running, 2, [PUSHED])
+    version = await change(running, {"op": "merge", "from": [PUSHED, H41], "into": H41})
+
+    item = await running.landed(H41, message_id)
+    assert item.addressed_to == PUSHED
+    opened = await running.reaches(message_id, H41, Phase.DELIVERED)
+    assert opened.addressed_to == PUSHED
+    deliveries = await running.deliveries(message_id)
+    assert {code: view.phase for code, view in deliveries.items()} == {
+        PUSHED: Phase.REROUTED,
+        H41: Phase.DELIVERED,
+    }
+    events = [(e.event, e.detail) for e in await running.timeline(message_id, H41)]
+    assert events[0] == (
+        TrackingEventType.REDIRECTED,
+        f"re-routed in flight from {PUSHED} along {PUSHED} -> {H41} (registry version {version})",
+    )
+    assert [i.message_id for i in await running.inbox(H41)].count(message_id) == 1
+    assert await running.inbox(G22, RecordKind.STATUS) == []
+
+
+async def test_a_delivery_in_retry_when_its_code_splits_ends_with_a_02_naming_the_candidates(
+    running: Running,
+) -> None:
+    message_id = await retrying(running, 3, [PUSHED])
+    await change(running, {"op": "split", "from": PUSHED, "into": [H41, H53]})
+
+    failed = await running.reaches(message_id, PUSHED, Phase.FAILED)
+    assert (failed.last_error or "").startswith("REGISTRY_CODE_AMBIGUOUS: ")
+    notice = notice_id(message_id, PUSHED)
+
+    async def answered() -> bool:
+        return notice in {i.message_id for i in await running.inbox(G22, RecordKind.STATUS)}
+
+    await running.until(answered, "the 02 notice in G22's inbox")
+    packet = parse_packet((await running.node.mailbox.fetch([G22], notice)).data)
+    assert isinstance(packet, StatusPacket) and packet.status_code is StatusCode.REJECTED
+    assert f"{H41}, {H53}" in packet.description
+    for code in (H41, H53):
+        assert message_id not in {i.message_id for i in await running.inbox(code)}
+
+
+@pytest.mark.parametrize("horizon", ["3s"])
+async def test_a_dead_letter_replayed_after_its_code_closed_goes_to_the_successor(
+    running: Running,
+) -> None:
+    _, result = await running.send(G22, document(G22, [PUSHED], 4))
+    message_id = result.message_id
+    await running.reaches(message_id, PUSHED, Phase.DEAD)
+    await change(running, {"op": "merge", "from": [PUSHED, H53], "into": H53})
+
+    node = running.node
+    async with transactional_producer(node.settings, "test-replay") as producer:
+        replayed = await node.services.operator.replay(
+            producer, actor="operator:test", query=DeadLetterQuery(recipient_code=PUSHED)
+        )
+    assert [r.message_id for r in replayed] == [str(message_id)]
+
+    item = await running.landed(H53, message_id)
+    assert item.addressed_to == PUSHED
+    await running.reaches(message_id, PUSHED, Phase.REROUTED)
+
+
+async def test_a_future_dated_merge_takes_effect_at_its_time_as_its_preview_said(
+    running: Running,
+) -> None:
+    message_id = await retrying(running, 5, [PUSHED])
+    effective = datetime.now(UTC) + timedelta(seconds=4)
+    change_set = parse_change_set({
+        "effective": effective.isoformat(), "reason": "Nghị quyết 8/2026",
+        "changes": [{"op": "merge", "from": [PUSHED, H53], "into": H53}],
+    })  # fmt: skip
+    node = running.node
+    seen = await registry_preview.preview(node.registry, node.sessions, change_set)
+    (code,) = seen.codes
+    assert (code.unit.code, code.unit.successor, code.on_the_way) == (PUSHED, H53, 1)
+    assert code.what_happens() == [f"1 delivery(ies) on the way: re-routed to {H53}"]
+    assert seen.totals()["deliveries_rerouted"] == 1
+
+    await node.registry.apply(change_set, actor=ACTOR)
+    item = await running.landed(H53, message_id)
+    assert item.addressed_to == PUSHED
+    (entry,) = [
+        e
+        for e in await running.timeline(message_id, PUSHED)
+        if e.event is TrackingEventType.REROUTED
+    ]
+    assert entry.at >= effective  # not before the change set took effect
