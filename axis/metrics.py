@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axis.node.assembly import Node
+from axis.services.certificate_expiry import expiring
 from routing.dead_letters import dead_letters
 from routing.lifecycle import TERMINAL
 from routing.tracking import deliveries, messages, timeline
@@ -46,6 +47,10 @@ class Figures:
     registry_version: int = 0
     registry_age_seconds: float | None = None
     lag: dict[str, int] = field(default_factory=dict)
+    certificates_expiring: int = 0
+    """Trust-store certificates expiring within the warning period, not yet expired."""
+    certificates_expired: int = 0
+    """Trust-store certificates past their end that are still in the store (not revoked)."""
 
 
 async def _count_by(session: AsyncSession, column: object, table: object) -> dict[str, int]:
@@ -83,6 +88,10 @@ async def gather(node: Node, *, now: datetime | None = None) -> Figures:
     if oldest is not None:
         oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
         figures.oldest_pending_seconds = max(0.0, (now - oldest).total_seconds())
+    warning = timedelta(days=node.settings.certificate_warning_days)
+    soon = await expiring(node.sessions, within=warning, now=now)
+    figures.certificates_expired = sum(1 for e in soon if e.not_after <= now)
+    figures.certificates_expiring = len(soon) - figures.certificates_expired
     status = await node.registry.status(node.settings.registry_max_age_value)
     figures.registry_version = status.version
     figures.registry_age_seconds = status.age.total_seconds() if status.age else None
@@ -172,6 +181,16 @@ class _Figures(Collector):
             "axis_registry_age_seconds",
             "Seconds since the registry was last known current (-1: never synced).",
             value=f.registry_age_seconds if f.registry_age_seconds is not None else -1,
+        )
+        yield GaugeMetricFamily(
+            "axis_trust_certificates_expiring",
+            "Trust-store certificates expiring within AXIS_CERTIFICATE_WARNING_DAYS.",
+            value=f.certificates_expiring,
+        )
+        yield GaugeMetricFamily(
+            "axis_trust_certificates_expired",
+            "Trust-store certificates past their end, still in the store (not revoked).",
+            value=f.certificates_expired,
         )
         lag = GaugeMetricFamily(
             "axis_consumer_lag", "Records not yet consumed, by worker role.", labels=["role"]

@@ -216,6 +216,16 @@ class Settings(BaseSettings):
     retry_horizon: str = Field(
         default="48h", description="How long a delivery is retried before it is dead-lettered."
     )
+    certificate_warning_days: int = Field(
+        default=30, ge=0, le=3650,
+        description="Certificates of the trust store expiring within this many days are listed "
+        "by `axis trust expiring`, on the dashboard and in the metrics.",
+    )  # fmt: skip
+    inbox_handover_grace: str = Field(
+        default="24h",
+        description="How long after its code closes a unit's system may still fetch what waits in "
+        "its inbox; then each unfetched item moves to the successor's inbox.",
+    )
     delivery_retention: str = Field(
         default="14d", description="How long the deliveries and tracking topics keep records."
     )
@@ -297,6 +307,7 @@ class Settings(BaseSettings):
         "registry_max_age",
         "auth_failure_window",
         "dashboard_idle_timeout",
+        "inbox_handover_grace",
     )
     @classmethod
     def _is_duration(cls, value: str) -> str:
@@ -338,6 +349,10 @@ class Settings(BaseSettings):
     @property
     def retry_horizon_value(self) -> timedelta:
         return parse_duration(self.retry_horizon, what="AXIS_RETRY_HORIZON")
+
+    @property
+    def inbox_handover_grace_value(self) -> timedelta:
+        return parse_duration(self.inbox_handover_grace, what="AXIS_INBOX_HANDOVER_GRACE")
 
     @property
     def delivery_retention_value(self) -> timedelta:

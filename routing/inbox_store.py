@@ -21,12 +21,14 @@ from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
     String,
     Table,
     UniqueConstraint,
+    false,
     func,
     select,
     update,
@@ -56,9 +58,16 @@ inbox = Table(
     Column("ack", String(16), nullable=True),
     Column("ack_at", UtcDateTime(), nullable=True),
     Column("ack_detail", String(500), nullable=True),
+    Column("handed_over_to", String(64), nullable=True),
+    Column("handed_over_at", UtcDateTime(), nullable=True),
+    Column("handover_announced", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("recipient_code", "message_id"),
     Index(None, "recipient_code", "kind", "id"),
+    Index(None, "fetched_at", "recipient_code"),
 )  # fmt: skip
+"""One row per (recipient, message id). An unfetched item of a code that closed is handed over
+to the successor after a grace period (`routing.handover`): the successor gets a row of its
+own, and this one keeps `handed_over_to` and drops out of every listing."""
 
 
 class Ack(str, Enum):
@@ -81,6 +90,12 @@ class InboxError(Exception):
 
 class InboxItemNotFound(InboxError):
     code = "INBOX_ITEM_NOT_FOUND"
+
+
+class InboxItemHandedOver(InboxItemNotFound):
+    """The item was handed over to the successor of its closed code before anyone fetched it."""
+
+    code = "INBOX_ITEM_HANDED_OVER"
 
 
 class InboxAckConflict(InboxError):
@@ -166,7 +181,11 @@ class Inbox:
         """Items of these recipients after cursor `since`, oldest first."""
         query = (
             select(inbox)
-            .where(inbox.c.recipient_code.in_(list(recipient_codes)), inbox.c.id > since)
+            .where(
+                inbox.c.recipient_code.in_(list(recipient_codes)),
+                inbox.c.id > since,
+                inbox.c.handed_over_to.is_(None),
+            )
             .order_by(inbox.c.id)
             .limit(limit)
         )
@@ -183,6 +202,7 @@ class Inbox:
         query = select(func.count()).where(
             inbox.c.recipient_code.in_(list(recipient_codes)),
             inbox.c.kind == kind.value,
+            inbox.c.handed_over_to.is_(None),
             _unfinished(),
         )
         return int((await session.execute(query)).scalar_one())
@@ -199,6 +219,7 @@ class Inbox:
                 .where(
                     inbox.c.recipient_code.in_(codes[start : start + ROWS_PER_STATEMENT]),
                     inbox.c.fetched_at.is_(None),
+                    inbox.c.handed_over_to.is_(None),
                 )
                 .group_by(inbox.c.recipient_code)
             )
@@ -221,6 +242,14 @@ class Inbox:
             raise InboxItemNotFound(
                 f"There is no packet {message_id} in the inbox of {', '.join(recipient_codes)}."
             )
+        data = row._mapping
+        if data["handed_over_to"] is not None:
+            raise InboxItemHandedOver(
+                f"Packet {message_id} was handed over to {data['handed_over_to']}, the successor "
+                f"of the closed code {data['recipient_code']}, on "
+                f"{data['handed_over_at']:%Y-%m-%d %H:%M} UTC, before anyone fetched it: the "
+                "successor's system fetches it there."
+            )
         return _item(row)
 
     async def mark_fetched(
@@ -229,10 +258,17 @@ class Inbox:
         """Record the first fetch of `item`; False if it had been fetched before."""
         result = await session.execute(
             update(inbox)
-            .where(inbox.c.id == item.id, inbox.c.fetched_at.is_(None))
+            .where(
+                inbox.c.id == item.id,
+                inbox.c.fetched_at.is_(None),
+                inbox.c.handed_over_to.is_(None),
+            )
             .values(fetched_at=at or datetime.now(UTC))
         )
-        return bool(getattr(result, "rowcount", 0))
+        if getattr(result, "rowcount", 0):
+            return True
+        await self.get(session, [item.recipient_code], item.message_id)  # handed over: raises
+        return False
 
     async def acknowledge(
         self,
@@ -250,7 +286,7 @@ class Inbox:
         # The guard on the old value makes two racing acknowledgements safe: one wins.
         result = await session.execute(
             update(inbox)
-            .where(inbox.c.id == item.id, _same_ack(item.ack))
+            .where(inbox.c.id == item.id, _same_ack(item.ack), inbox.c.handed_over_to.is_(None))
             .values(
                 ack=ack.value,
                 ack_at=when,
@@ -263,6 +299,87 @@ class Inbox:
             return await self.acknowledge(session, fresh, ack, detail=detail, at=at)
         fresh = await self.get(session, [item.recipient_code], item.message_id)
         return AckResult(fresh, changed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class HandedOver:
+    """An item handed over to `to`, the successor of its closed code, at `at`."""
+
+    item: InboxItem
+    to: str
+    at: datetime
+
+
+class Handovers:
+    """The inbox's side of a handover (`routing.handover`), inside the caller's transaction."""
+
+    async def codes_with_unfetched(self, session: AsyncSession) -> list[str]:
+        """The recipient codes that hold items nobody fetched (nor handed over)."""
+        query = (
+            select(inbox.c.recipient_code)
+            .where(inbox.c.fetched_at.is_(None), inbox.c.handed_over_to.is_(None))
+            .distinct()
+        )
+        return sorted(str(code) for code in (await session.execute(query)).scalars())
+
+    async def unfetched(self, session: AsyncSession, code: str, *, limit: int) -> list[InboxItem]:
+        query = (
+            select(inbox)
+            .where(
+                inbox.c.recipient_code == code,
+                inbox.c.fetched_at.is_(None),
+                inbox.c.handed_over_to.is_(None),
+            )
+            .order_by(inbox.c.id)
+            .limit(limit)
+        )
+        return [_item(row) for row in (await session.execute(query)).all()]
+
+    async def hand_over(
+        self, session: AsyncSession, item: InboxItem, to: str, *, at: datetime
+    ) -> bool:
+        """Move `item` to `to`'s inbox unless it was fetched (or moved) meanwhile: False then.
+        The successor's row is addressed to the code the sender used."""
+        claimed = await session.execute(
+            update(inbox)
+            .where(
+                inbox.c.id == item.id,
+                inbox.c.fetched_at.is_(None),
+                inbox.c.handed_over_to.is_(None),
+            )
+            .values(handed_over_to=to, handed_over_at=at)
+        )
+        if not getattr(claimed, "rowcount", 0):
+            return False
+        arrival = Arrival(
+            recipient_code=to, message_id=item.message_id, kind=item.kind,
+            sender_code=item.sender_code, document_id=item.document_id,
+            packet_sha256=item.packet_sha256, packet_size=item.packet_size,
+            addressed_to=item.addressed_to or item.recipient_code,
+        )  # fmt: skip
+        await session.execute(
+            insert_once(session, inbox, "recipient_code", "message_id").values(_row(arrival, at))
+        )
+        return True
+
+    async def unannounced(self, session: AsyncSession, *, limit: int) -> list[HandedOver]:
+        """Handovers whose tracking events are not yet known to be on the bus."""
+        query = (
+            select(inbox)
+            .where(inbox.c.handed_over_to.is_not(None), inbox.c.handover_announced.is_(False))
+            .order_by(inbox.c.id)
+            .limit(limit)
+        )
+        return [
+            HandedOver(_item(row), row._mapping["handed_over_to"], row._mapping["handed_over_at"])
+            for row in (await session.execute(query)).all()
+        ]
+
+    async def announced(self, session: AsyncSession, ids: Sequence[int]) -> None:
+        if ids:
+            await session.execute(
+                update(inbox).where(inbox.c.id.in_(list(ids))).values(handover_announced=True)
+            )
 
 
 def changes(item: InboxItem, ack: Ack) -> bool:

@@ -1,5 +1,5 @@
 """`axis clients add|list|disable|rotate|bind-certificate|unbind-certificate|strict-parameters|
-signature-policy`:
+signature-policy|rebind`:
 who may call the node's API, managed over HTTP by an operator's profile.
 
 The first operator client cannot be made over HTTP (nobody holds a secret yet), so
@@ -299,6 +299,26 @@ def strict_parameters(
         return
     state = "on" if client.strict_parameters else "off"
     typer.echo(f"client {client.client_id}: strict parameters {state}")
+
+
+@clients_app.command("rebind")
+def rebind(
+    client_id: Annotated[str, typer.Argument(help="The client's id.")],
+    old: Annotated[str, typer.Argument(metavar="FROM", help="A closed code the client acts for.")],
+    new: Annotated[
+        str, typer.Argument(metavar="TO", help="Its successor (or a candidate of its split).")
+    ],
+    profile: ProfileName = None,
+    as_json: AsJson = False,
+) -> None:
+    """Across a code switch: the client acts for TO, where the closed code FROM leads now,
+    instead of FROM (audited; never done by the node by itself)."""
+    with node(profile) as axis:
+        client = axis.rebind_client(client_id, old, new)
+    if as_json:
+        echo_json(client)
+        return
+    typer.echo(f"client {client.client_id} acts for {', '.join(client.codes)}")
 
 
 @clients_app.command("signature-policy")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from axis.cli.options import Actor, AsJson, default_actor, parse_optional_time
 from axis.migrations.runner import NotMigrated, require_current
 from axis.node.parts import database
+from axis.services.certificate_expiry import Expiring, expiring
 from axis.settings import load_settings
 from axis.store import audit
 from axis.store.db import session_factory
@@ -263,6 +264,53 @@ def list_authorities(as_json: AsJson = False) -> None:
         )
     Console().print(table)
     typer.echo(f"{len(authorities)} certificate authorit{'y' if len(authorities) == 1 else 'ies'}")
+
+
+@trust_app.command("expiring")
+def expiring_certificates(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            show_default=False,
+            help="Within this many days (default: AXIS_CERTIFICATE_WARNING_DAYS, 30).",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Certificates of the trust store (authorities and authorized signers) that expire within
+    the warning period or have expired, soonest first; exit 1 when there is any."""
+    settings = load_settings()
+    within = timedelta(days=settings.certificate_warning_days if days is None else days)
+    now = datetime.now(UTC)
+
+    async def run() -> list[Expiring]:
+        async with database(settings) as engine:
+            await require_current(engine, "the trust store")
+            return await expiring(session_factory(engine), within=within, now=now)
+
+    try:
+        found = asyncio.run(run())
+    except NotMigrated as error:
+        typer.echo(f"DATABASE_NOT_MIGRATED: {error}", err=True)
+        raise typer.Exit(1) from error
+    if as_json:
+        typer.echo(json.dumps([e.as_json(now) for e in found], ensure_ascii=False, indent=2))
+    else:
+        table = Table(
+            Column("expires (UTC)", no_wrap=True), Column("days", justify="right"),
+            Column("kind"), Column("code", no_wrap=True), Column("serial", overflow="fold"),
+            Column("subject", overflow="fold"),
+        )  # fmt: skip
+        for entry in found:
+            table.add_row(
+                f"{entry.not_after.astimezone(UTC):%Y-%m-%d %H:%M}", str(entry.days_left(now)),
+                entry.kind, entry.code or "", entry.serial, entry.subject,
+            )  # fmt: skip
+        Console().print(table)
+        typer.echo(f"{len(found)} certificate(s) expire within {within.days} days or have expired")
+    if found:
+        raise typer.Exit(1)
 
 
 @trust_app.command("revoke")

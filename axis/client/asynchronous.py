@@ -255,6 +255,10 @@ class AsyncAxisClient:
         """Whether the SDK operations refuse the client's signed parameters they do not use."""
         return await self._do(calls.strict_parameters(client_id, strict))
 
+    async def rebind_client(self, client_id: str, old: str, new: str) -> ClientInfo:
+        """The client acts for `new`, where the closed code `old` leads, instead of `old`."""
+        return await self._do(calls.rebind_client(client_id, old, new))
+
     async def set_signature_policy(self, client_id: str, policy: str) -> ClientInfo:
         """`require`, `node-signs` or `accept-authenticated`: what the client's packets must
         carry as a signature."""

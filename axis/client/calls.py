@@ -254,6 +254,11 @@ def strict_parameters(client_id: str, strict: bool) -> Call[ClientInfo]:
     return Call("PUT", path, _reader(ClientInfo), json={"strict": strict})
 
 
+def rebind_client(client_id: str, old: str, new: str) -> Call[ClientInfo]:
+    path = f"/v1/clients/{_segment(client_id)}/rebind"
+    return Call("POST", path, _reader(ClientInfo), json={"from": old, "to": new})
+
+
 def signature_policy(client_id: str, policy: str) -> Call[ClientInfo]:
     path = f"/v1/clients/{_segment(client_id)}/signature-policy"
     return Call("PUT", path, _reader(ClientInfo), json={"policy": policy})

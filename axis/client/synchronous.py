@@ -218,6 +218,9 @@ class AxisClient:
     def set_strict_parameters(self, client_id: str, strict: bool) -> ClientInfo:
         return self._do(calls.strict_parameters(client_id, strict))
 
+    def rebind_client(self, client_id: str, old: str, new: str) -> ClientInfo:
+        return self._do(calls.rebind_client(client_id, old, new))
+
     def set_signature_policy(self, client_id: str, policy: str) -> ClientInfo:
         return self._do(calls.signature_policy(client_id, policy))
 

@@ -105,6 +105,16 @@ class StrictParameters(BaseModel):
     strict: bool
 
 
+class Rebinding(BaseModel):
+    model_config = {"populate_by_name": True}
+
+    old: str = Field(alias="from", max_length=64, description="A code the client acts for.")
+    new: str = Field(
+        alias="to", max_length=64,
+        description="Where that code leads now: its successor, or a candidate of its split.",
+    )  # fmt: skip
+
+
 class SignaturePolicyChoice(BaseModel):
     policy: Literal["require", "node-signs", "accept-authenticated"]
 
@@ -390,6 +400,26 @@ async def signature_policy(
     return await _client(
         admin.set_signature_policy(client_id, asked.policy, by(principal, request))
     )
+
+
+@router.post(
+    "/clients/{client_id}/rebind",
+    response_model=ClientModel,
+    summary="Move a client from a closed code to where it leads",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def rebind_client(
+    request: Request,
+    principal: Operator,
+    context: Context,
+    client_id: CodePath,
+    asked: Rebinding,
+) -> ClientModel:
+    """Across a code switch: the client acts for `to` (the successor the registry names for
+    `from`, or a candidate of its split) instead of `from`, and reads that code's inbox. A client
+    never gains a successor's rights by itself; this is the operator's audited decision."""
+    admin = context.services.client_admin
+    return await _client(admin.rebind(client_id, asked.old, asked.new, by(principal, request)))
 
 
 async def _client(change: Awaitable[Client]) -> ClientModel:

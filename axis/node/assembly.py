@@ -52,6 +52,7 @@ from routing.backlog import DeliveryBacklog
 from routing.bus import make_producer, transactional_id
 from routing.clock import Clock, utc_now
 from routing.delivery_worker import DeliveryContext
+from routing.handover import InboxHandover
 from routing.payloads import PayloadStore
 from routing.pull_delivery import Mailbox
 from routing.push import Pusher
@@ -107,6 +108,8 @@ class Node:
     backlog: DeliveryBacklog
     """How far behind this process's delivery worker is; submissions are refused past
     `max_delivery_delay_seconds` (`routing.backlog`)."""
+    handover: InboxHandover
+    """Moves what waits unfetched for a closed code to its successor (`routing.handover`)."""
     secret_key: bytes
     """The node's secret key (`axis.keys.node_secret`): it seals client and agency secrets and
     signs the dashboard's cookies."""
@@ -141,6 +144,8 @@ class Node:
         fails stops the others and is raised."""
         work: dict[str, Coroutine[Any, Any, None]] = {"refresh": self._refreshing(stop)}
         work.update((f"also-{i}", task) for i, task in enumerate(also))
+        if WorkerRole.DELIVER in roles:
+            work["inbox-handover"] = self.handover.run(stop)
         if roles:
             work["workers"] = run_roles(
                 self.settings.kafka_bootstrap, self.delivery, roles, stop, health=self.health,
@@ -256,12 +261,21 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                 ),
                 health=WorkerHealth(clock),
                 backlog=backlog,
+                handover=InboxHandover(
+                    sessions,
+                    routes,
+                    sender,
+                    layout,
+                    settings.node_id,
+                    grace=settings.inbox_handover_grace_value,
+                    clock=clock,
+                ),
                 secret_key=secret_key,
                 services=Services(
                     clients=clients,
                     callers=Callers(sessions, reads, clients),
                     sign_ins=SignIns(sessions, idle=settings.dashboard_idle_timeout_value),
-                    client_admin=ClientAdmin(sessions, clients),
+                    client_admin=ClientAdmin(sessions, clients, registry=registry),
                     operator=Operator(sessions, layout, settings.node_id, RecordCodec(), clock),
                     reports=DeliveryReports(sessions),
                 ),

@@ -1,20 +1,27 @@
 """API clients managed by an operator: create, disable, rotate a secret, bind to a TLS client
-certificate, strict SDK parameters, signature policy. `/v1/clients/...` (the operators' API)
-and `axis clients add --local` call these functions; every change and its audit entry are
-written in one transaction, so no change goes unaudited and no entry tells of a change that
-was not made. `ClientError` says why a change is refused."""
+certificate, strict SDK parameters, signature policy, rebind across a code switch. `/v1/clients/...`
+(the operators' API) and `axis clients add --local` call these functions; every change and its audit
+entry are written in one transaction, so no change goes unaudited and no entry tells of a change
+that was not made. `ClientError` says why a change is refused."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from axis.store import audit
-from axis.store.credentials import Client, ClientStore, Issued, Role, secret_audit
+from axis.store.credentials import Client, ClientError, ClientStore, Issued, Role, secret_audit
+from orgcodes.resolver import Resolution
+
+
+class Resolving(Protocol):
+    """Where a code leads now (`orgcodes.service.RegistryService`)."""
+
+    def resolve(self, code: str) -> Resolution: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +49,17 @@ class NewClient:
 class ClientAdmin:
     """The audited changes of API clients, over the node's credential store."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], store: ClientStore) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        store: ClientStore,
+        *,
+        registry: Resolving | None = None,
+    ) -> None:
         self._sessions = sessions
         self._store = store
+        self._registry = registry
+        """Where closed codes lead (for `rebind`); None where the registry is not loaded."""
 
     async def list(self) -> list[Client]:
         async with self._sessions() as session:
@@ -106,6 +121,30 @@ class ClientAdmin:
             client_id, by, "clients.signature_policy",
             lambda session: self._store.set_signature_policy(session, client_id, policy),
             lambda _: {"policy": policy},
+        )  # fmt: skip
+
+    async def rebind(self, client_id: str, old: str, new: str, by: Actor) -> Client:
+        """Across a code switch: the client acts for `new`, the unit `old` now leads to (its
+        successor, or one of the candidates of a split), instead of `old`. Nothing moves a
+        client to a successor by itself: an operator says so, audited."""
+        if self._registry is None:
+            raise ClientError("CLIENT_REBIND_UNAVAILABLE", "this command needs the node's registry")
+        found = self._registry.resolve(old)
+        leads_to = (found.target,) if found.target is not None else found.candidates
+        if found.target == old or new not in leads_to:
+            where = (
+                "it is still active" if found.target == old
+                else f"it leads to {', '.join(leads_to)}" if leads_to
+                else found.reason or f"it leads nowhere ({found.outcome.value})"
+            )  # fmt: skip
+            raise ClientError(
+                "CLIENT_REBIND_NOT_SUCCESSOR",
+                f"{new} is not where {old} leads in registry version {found.version}: {where}",
+            )
+        return await self._changed(
+            client_id, by, "clients.rebind",
+            lambda session: self._store.rebind(session, client_id, old, new),
+            lambda _: {"from": old, "to": new, "registry_version": found.version},
         )  # fmt: skip
 
     async def _changed(

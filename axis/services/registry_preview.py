@@ -7,7 +7,8 @@ node runs today:
 - deliveries on their way (queued, retrying) are re-routed to the successor at their next
   attempt, or end with a 02 to the sender when the code is split or closed without successor;
 - ended deliveries (failed, dead-lettered) go to the successor if an operator replays them;
-- packets in the code's inbox that nobody has fetched stay there (no handover yet);
+- packets in the code's inbox that nobody has fetched move to the successor's inbox once the
+  grace period has passed (`routing.handover`), or stay when there is no single successor;
 - clients acting for the code keep their rights on it and gain none on the successor;
 - certificates authorized for the code stay authorized for it.
 Nothing is stored: the change set is applied to a copy of the registry in memory.
@@ -65,7 +66,12 @@ class CodeImpact:
                 + (f"go to {unit.successor} if replayed" if going else "refused if replayed")
             )
         if self.unfetched:
-            said.append(f"{self.unfetched} unfetched inbox item(s): stay in {unit.code}'s inbox")
+            said.append(
+                f"{self.unfetched} unfetched inbox item(s): handed over to {unit.successor} after "
+                "the grace period unless fetched first"
+                if going
+                else f"{self.unfetched} unfetched inbox item(s): stay in {unit.code}'s inbox"
+            )
         if self.clients:
             said.append(
                 f"client(s) {', '.join(self.clients)} keep {unit.code} and gain nothing on "

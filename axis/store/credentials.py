@@ -343,6 +343,23 @@ class ClientStore:
         )
         return await self._existing(session, client_id)
 
+    async def rebind(self, session: AsyncSession, client_id: str, old: str, new: str) -> Client:
+        """The client acts for `new` instead of `old`. Raises `ClientError`."""
+        client = await self._existing(session, client_id)
+        if old not in client.codes:
+            raise ClientError(
+                "CLIENT_CODE_NOT_HELD",
+                f"client {client_id!r} does not act for {old}; it acts for "
+                f"{', '.join(client.codes) or 'no code'}",
+            )
+        codes = sorted({new if code == old else code for code in client.codes})
+        await session.execute(
+            update(api_clients)
+            .where(api_clients.c.client_id == client_id)
+            .values(codes=json.dumps(codes))
+        )
+        return await self._existing(session, client_id)
+
     async def set_signature_policy(
         self, session: AsyncSession, client_id: str, policy: str
     ) -> Client:

@@ -23,6 +23,7 @@ from signing.certificates import facts, pem, pem_bundle, serial_hex
 
 H53 = "000.00.12.H53"
 H41 = "000.00.00.H41"
+G22 = "000.00.00.G22"
 ACTOR = "ops@vpcp"
 
 
@@ -255,3 +256,40 @@ def test_a_database_that_was_not_migrated_is_named(bare_node: Node) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("DATABASE_NOT_MIGRATED: ")
     assert "axis db upgrade" in result.stderr
+
+
+def test_certificates_expiring_soon_are_listed_soonest_first_and_exit_1(
+    node: Node, ca: Issued, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    soon = issue(ca, H41, key_type=KeyType.EC, not_before=now - timedelta(days=10),
+                 not_after=now + timedelta(days=5, hours=1))  # fmt: skip
+    later = issue(ca, H53, key_type=KeyType.EC, not_before=now - timedelta(days=10),
+                  not_after=now + timedelta(days=20, hours=1))  # fmt: skip
+    far = issue(ca, G22, key_type=KeyType.EC, not_before=now - timedelta(days=10),
+                not_after=now + timedelta(days=400))  # fmt: skip
+    assert (
+        node.trust("add-ca", str(_write(tmp_path / "ca.pem", ca)), "--actor", ACTOR).exit_code == 0
+    )
+    for code, issued in ((H41, soon), (H53, later), (G22, far)):
+        added = node.trust(
+            "add", code, str(_write(tmp_path / f"{code}.pem", issued)), "--actor", ACTOR
+        )
+        assert added.exit_code == 0, added.stderr
+
+    listed = node.trust("expiring", "--json")
+    assert listed.exit_code == 1  # something to act on
+    found = json.loads(listed.stdout)
+    assert [(e["kind"], e["code"], e["days_left"], e["expired"]) for e in found] == [
+        ("authorization", H41, 5, False),
+        ("authorization", H53, 20, False),
+    ]
+    assert found[0]["serial"] == serial_hex(soon.certificate.serial_number)
+    narrow = node.trust("expiring", "--days", "7")
+    assert narrow.exit_code == 1
+    assert H41 in narrow.stdout and H53 not in narrow.stdout
+    assert "1 certificate(s) expire within 7 days or have expired" in narrow.stdout
+    nothing = node.trust("expiring", "--days", "1")
+    assert (nothing.exit_code, nothing.stdout.splitlines()[-1]) == (
+        0, "0 certificate(s) expire within 1 days or have expired",
+    )  # fmt: skip

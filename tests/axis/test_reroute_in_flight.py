@@ -1,5 +1,6 @@
 """Re-routing in flight (issue 18): a delivery on its way to a code that closes goes on to the
-successor once; a split ends it with a 02 naming the candidates. Real Kafka and PostgreSQL.
+successor once; a split ends it with a 02 naming the candidates; what waits unfetched in the
+closed code's inbox moves to the successor after the grace period. Real Kafka and PostgreSQL.
 
 The push unit H26 has an endpoint that is down, so its deliveries wait on the retry tiers; the
 registry then merges, splits or closes it while they wait."""
@@ -23,6 +24,7 @@ from envelopes.parsing import parse_packet
 from envelopes.records import RecordKind, TrackingEventType
 from orgcodes.changes import parse_change_set
 from routing.dead_letters import DeadLetterQuery
+from routing.inbox_store import InboxItemHandedOver
 from routing.lifecycle import Phase
 from routing.notices import notice_id
 from tests.support.bus import EndpointServer, ScriptedEndpoint
@@ -44,6 +46,11 @@ def horizon() -> str:
 
 
 @pytest.fixture
+def grace() -> str:
+    return "24h"
+
+
+@pytest.fixture
 async def running(
     pg_engine: AsyncEngine,
     postgres_url: str,
@@ -52,13 +59,14 @@ async def running(
     tmp_path: Path,
     endpoint: ScriptedEndpoint,
     horizon: str,
+    grace: str,
 ) -> AsyncIterator[Running]:
     async with (
         EndpointServer(endpoint),
         running_node(
             pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
             topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=endpoint.url,
-            retry_horizon=horizon,
+            retry_horizon=horizon, inbox_handover_grace=grace,
         ) as running,
     ):  # fmt: skip
         yield running
@@ -190,3 +198,41 @@ async def test_a_future_dated_merge_takes_effect_at_its_time_as_its_preview_said
         if e.event is TrackingEventType.REROUTED
     ]
     assert entry.at >= effective  # not before the change set took effect
+
+
+@pytest.mark.parametrize("grace", ["5s"])
+async def test_an_unfetched_item_moves_to_the_successor_after_the_grace_and_a_fetch_in_time_wins(
+    running: Running,
+) -> None:
+    _, first = await running.send(G22, document(G22, [H41], 6))
+    _, second = await running.send(G22, document(G22, [H41], 7))
+    for sent in (first, second):
+        await running.landed(H41, sent.message_id)
+    await change(running, {"op": "merge", "from": [H53, H41], "into": H53})
+    mailbox = running.node.mailbox
+    kept = await mailbox.fetch([H41], first.message_id)  # within the grace period: H41 wins
+
+    moved = await running.landed(H53, second.message_id)
+    assert moved.addressed_to == H41
+    with pytest.raises(InboxItemHandedOver) as gone:
+        await mailbox.fetch([H41], second.message_id)
+    assert gone.value.code == "INBOX_ITEM_HANDED_OVER" and f"handed over to {H53}" in str(
+        gone.value
+    )
+    assert {i.message_id for i in await running.inbox(H41)} == {first.message_id}
+    assert first.message_id not in {i.message_id for i in await running.inbox(H53)}
+    assert (await mailbox.fetch([H41], first.message_id)).data == kept.data  # still H41's
+    assert await running.node.handover.sweep() == 0  # once: nothing more to move
+    assert [i.message_id for i in await running.inbox(H53)].count(second.message_id) == 1
+    assert (await mailbox.fetch([H53], second.message_id)).item.addressed_to == H41
+
+    await running.reaches(second.message_id, H41, Phase.REROUTED)
+    opened = await running.reaches(second.message_id, H53, Phase.FETCHED)
+    assert opened.addressed_to == H41
+    (entry,) = [
+        e
+        for e in await running.timeline(second.message_id, H41)
+        if e.event is TrackingEventType.REROUTED
+    ]
+    assert (entry.detail or "").startswith(f"unfetched: handed over to {H53} along {H41} -> {H53}")
+    assert (await running.deliveries(first.message_id))[H41].phase is Phase.FETCHED

@@ -99,6 +99,20 @@ VI: Final[dict[str, str]] = {
     "document": "Văn bản",
     "status_packet": "Gói trạng thái",
     "hours_unit": "giờ",
+    "certificates": "Chứng thư số",
+    "certificates_title": "Chứng thư số sắp hết hạn",
+    "certificates_note": (
+        "Chứng thư số trong kho tin cậy của trục hết hạn trong {days} ngày tới hoặc đã hết hạn "
+        "(chưa bị thu hồi), sớm nhất trước."
+    ),
+    "expires": "Hết hạn",
+    "days_left": "Còn (ngày)",
+    "expired": "Đã hết hạn",
+    "certificate_kind": "Loại",
+    "kind_authority": "Tổ chức cấp chứng thư",
+    "kind_authorization": "Chứng thư ký số của đơn vị",
+    "serial": "Số hiệu",
+    "certificate_subject": "Chủ thể",
 }
 
 EN: Final[dict[str, str]] = {
@@ -186,6 +200,20 @@ EN: Final[dict[str, str]] = {
     "document": "Document",
     "status_packet": "Status packet",
     "hours_unit": "hours",
+    "certificates": "Certificates",
+    "certificates_title": "Certificates expiring soon",
+    "certificates_note": (
+        "Certificates of the node's trust store that expire within {days} days or have expired "
+        "(and are not revoked), soonest first."
+    ),
+    "expires": "Expires",
+    "days_left": "Days left",
+    "expired": "Expired",
+    "certificate_kind": "Kind",
+    "kind_authority": "Certificate authority",
+    "kind_authorization": "Agency signing certificate",
+    "serial": "Serial",
+    "certificate_subject": "Subject",
 }
 
 PHASES: Final[dict[Lang, dict[str, str]]] = {

@@ -24,6 +24,7 @@ from axis.http.auth import remote_address
 from axis.http.dashboard.views import HERE, HOME, LOCAL, LOGIN, Viewer, Visit
 from axis.http.tls import peer_certificate
 from axis.services import delivery_reports
+from axis.services.certificate_expiry import expiring
 from axis.services.tracking import message_view
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -200,6 +201,22 @@ async def report(request: Request) -> Response:
     return visit.page(
         "report.html", nav="report", figures=figures, period=period, invalid=period.invalid
     )
+
+
+@router.get("/certificates")
+async def certificates(request: Request) -> Response:
+    """Trust-store certificates expiring within the warning period or expired: an operator sees
+    them all, a clerk those authorized for their codes."""
+    visit = await Visit.start(request)
+    viewer = await visit.sign_in()
+    if not isinstance(viewer, Viewer):
+        return viewer
+    now = datetime.now(UTC)
+    days = visit.context.settings.certificate_warning_days
+    found = await expiring(
+        visit.context.node.sessions, within=timedelta(days=days), now=now, codes=viewer.codes
+    )
+    return visit.page("certificates.html", nav="certificates", found=found, now=now, days=days)
 
 
 @dataclass(frozen=True, slots=True)

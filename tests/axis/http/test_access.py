@@ -20,7 +20,7 @@ import pytest
 from axis.store.credentials import Role
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document
-from tests.support.running_node import G22, H41, signed
+from tests.support.running_node import G22, H39, H41, H53, signed
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +111,10 @@ def wrong_clients(
             Attempt(c, f"/v1/destinations/{H41}/resume", 403) for c in OPERATOR_ONLY
         ],
         ("get", "/v1/clients"): [Attempt(c, "/v1/clients", 403) for c in OPERATOR_ONLY],
+        ("post", "/v1/clients/{client_id}/rebind"): [
+            Attempt(c, "/v1/clients/h41/rebind", 403, body={"from": H39, "to": H53})
+            for c in OPERATOR_ONLY
+        ],
         ("post", "/v1/clients"): [
             Attempt(c, "/v1/clients", 403, body={"name": "x", "roles": ["operator"]})
             for c in OPERATOR_ONLY

@@ -157,6 +157,11 @@ async def test_an_operator_manages_clients_destinations_and_dead_letters(
         rotated = await operator.rotate_client("h41-two")
         async with AsyncAxisClient(served.base_url, issued.secret) as old:
             assert (await _refusal(old.inbox())).code == "AUTH_INVALID"
+        of_long_an = await operator.add_client("Long An's DMS", roles=["agency"], codes=[H39])
+        moved = await operator.rebind_client(of_long_an.client.client_id, H39, H53)
+        assert moved.codes == [H53]  # H39 merged into H53 in version 2
+        wrong = await _refusal(operator.rebind_client("h41-two", H41, H53))
+        assert (wrong.status, wrong.code) == (422, "CLIENT_REBIND_NOT_SUCCESSOR")
         disabled = await operator.disable_client("h41-two")
         assert disabled.disabled_at is not None
         async with AsyncAxisClient(served.base_url, rotated.secret) as gone:

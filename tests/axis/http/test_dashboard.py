@@ -16,16 +16,19 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from axis.devtools.dev_pki import KeyType, issue, new_authority
 from axis.http.dashboard import i18n
 from axis.http.throttle import AuthThrottle
 from axis.store import dashboard_sessions
 from axis.store.credentials import Role
+from axis.store.trust_repository import TrustRepository
 from envelopes.codes import StatusCode
 from envelopes.records import RecordKind, TrackingEventType
 from routing.inbox_store import Ack
 from routing.lifecycle import Phase
 from routing.outcomes import SubmissionResult
 from routing.tracking import MessageInfo, TrackingStore
+from signing.certificates import serial_hex
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document, status
 from tests.support.running_node import G22, H39, H41, H53
@@ -378,3 +381,34 @@ async def test_failed_sign_ins_are_throttled_with_a_clear_page(http_node: HttpNo
     clock[0] += 601
     async with signed_in(http_node, "clerk-g22"):
         pass
+
+
+async def test_certificates_expiring_soon_are_shown_to_operators_and_to_clerks_for_their_codes(
+    http_node: HttpNode,
+) -> None:
+    now = datetime.now(UTC)
+    ca = new_authority(
+        "CA nearing its end", key_type=KeyType.EC, not_before=now - timedelta(days=300),
+        not_after=now + timedelta(days=12),
+    )  # fmt: skip
+    h41 = issue(ca, H41, key_type=KeyType.EC, not_before=now - timedelta(days=1),
+                not_after=now + timedelta(days=3, hours=1))  # fmt: skip
+    repository = TrustRepository()
+    async with http_node.context.node.sessions.begin() as session:
+        await repository.add_authority(session, ca.certificate, actor="test", at=now)
+        await repository.authorize(session, H41, h41.certificate, actor="test", at=now)
+    serial = serial_hex(h41.certificate.serial_number)
+    await http_node.add_client("clerk-h41", [H41], [Role.CLERK])
+
+    async with signed_in(http_node, "operator") as operator:
+        page = await operator.get("/dashboard/certificates")
+        assert page.status_code == 200
+        rows = re.findall(r'<tr data-serial="([0-9a-f]+)" data-code="([^"]*)"', page.text)
+        assert rows == [(serial, H41), (serial_hex(ca.certificate.serial_number), "")]
+        assert "Chứng thư ký số của đơn vị" in page.text
+    async with signed_in(http_node, "clerk-h41") as clerk:
+        mine = await clerk.get("/dashboard/certificates")
+        assert re.findall(r'<tr data-serial="([0-9a-f]+)"', mine.text) == [serial]
+    async with signed_in(http_node, "clerk-g22") as other:
+        theirs = await other.get("/dashboard/certificates")
+        assert 'data-serial="' not in theirs.text and "Không có mục nào." in theirs.text

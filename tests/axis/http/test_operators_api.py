@@ -7,7 +7,7 @@ import pytest
 import axis.metrics
 from tests.axis.http.conftest import HttpNode
 from tests.support.packets import document
-from tests.support.running_node import G22, H41
+from tests.support.running_node import G22, H39, H41, H53
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +49,41 @@ async def test_a_client_created_over_http_works_until_rotated_or_disabled(
     assert ("clients.add", "dms-h41", "client:operator") in actions
     assert ("clients.rotate", "dms-h41", "client:operator") in actions
     assert ("clients.disable", "dms-h41", "client:operator") in actions
+
+
+async def test_a_client_of_a_closed_code_reads_the_successors_inbox_only_once_rebound(
+    http_node: HttpNode,
+) -> None:
+    """H39 merged into H53 (version 2): its DMS's client gains nothing by itself; an operator
+    rebinds it to H53, audited, and only to where H39 leads."""
+    async with http_node.client("operator") as operator:
+        created = await operator.post(
+            "/v1/clients", json={"client_id": "dms-h39", "name": "DMS of Long An",
+                                 "codes": [H39], "roles": ["agency"]},
+        )  # fmt: skip
+        secret = created.json()["secret"]
+        async with http_node.client(secret=secret) as dms:
+            assert (await dms.get("/v1/inbox", params={"code": H53})).status_code == 403
+            wrong = await operator.post("/v1/clients/dms-h39/rebind", json={"from": H39, "to": H41})
+            assert (wrong.status_code, wrong.json()["error"]["code"]) == (
+                422, "CLIENT_REBIND_NOT_SUCCESSOR",
+            )  # fmt: skip
+            assert f"it leads to {H53}" in wrong.json()["error"]["message"]
+            not_held = await operator.post("/v1/clients/h41/rebind", json={"from": H39, "to": H53})
+            assert not_held.json()["error"]["code"] == "CLIENT_CODE_NOT_HELD"
+            rebound = await operator.post(
+                "/v1/clients/dms-h39/rebind", json={"from": H39, "to": H53}
+            )
+            assert rebound.status_code == 200, rebound.text
+            assert rebound.json()["codes"] == [H53]
+            assert (await dms.get("/v1/inbox", params={"code": H53})).status_code == 200
+        still_active = await operator.post("/v1/clients/h41/rebind", json={"from": H41, "to": H53})
+        assert "still active" in still_active.json()["error"]["message"]
+        entries = [e for e in (await operator.get("/v1/audit")).json()
+                   if e["action"] == "clients.rebind"]  # fmt: skip
+    assert [(e["target"], e["detail"]["from"], e["detail"]["to"]) for e in entries] == [
+        ("dms-h39", H39, H53)
+    ]
 
 
 async def test_pausing_a_destination_is_audited_and_listed(http_node: HttpNode) -> None:
