@@ -18,13 +18,19 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from axis.node.assembly import Node
 from axis.services.certificate_expiry import expiring
+from orgcodes.tables import registry_versions
 from routing.dead_letters import dead_letters
 from routing.lifecycle import TERMINAL
 from routing.tracking import deliveries, messages, timeline
@@ -47,6 +53,9 @@ class Figures:
     registry_version: int = 0
     registry_age_seconds: float | None = None
     lag: dict[str, int] = field(default_factory=dict)
+    propagation_seconds: list[float] = field(default_factory=list)
+    """Per registry version this node applied from the topic: authority publish -> applied."""
+    heartbeat_age_seconds: float | None = None
     certificates_expiring: int = 0
     """Trust-store certificates expiring within the warning period, not yet expired."""
     certificates_expired: int = 0
@@ -92,7 +101,19 @@ async def gather(node: Node, *, now: datetime | None = None) -> Figures:
     soon = await expiring(node.sessions, within=warning, now=now)
     figures.certificates_expired = sum(1 for e in soon if e.not_after <= now)
     figures.certificates_expiring = len(soon) - figures.certificates_expired
-    status = await node.registry.status(node.settings.registry_max_age_value)
+    status = await node.registry.status(
+        node.settings.registry_max_age_value, node.settings.heartbeat_limits
+    )
+    if status.heartbeat_at is not None:
+        figures.heartbeat_age_seconds = max(0.0, (now - status.heartbeat_at).total_seconds())
+    async with node.sessions() as session:
+        propagated = await session.execute(
+            select(registry_versions.c.applied_at_ms - registry_versions.c.published_at_ms).where(
+                registry_versions.c.source == "kafka",
+                registry_versions.c.published_at_ms.is_not(None),
+            )
+        )
+        figures.propagation_seconds = [max(0, int(ms)) / 1000 for (ms,) in propagated]
     figures.registry_version = status.version
     figures.registry_age_seconds = status.age.total_seconds() if status.age else None
     try:
@@ -182,6 +203,18 @@ class _Figures(Collector):
             "Seconds since the registry was last known current (-1: never synced).",
             value=f.registry_age_seconds if f.registry_age_seconds is not None else -1,
         )
+        yield _histogram(
+            "axis_registry_propagation_seconds",
+            "Registry versions applied from the topic, by time from the authority's publishing "
+            "to this node applying them.",
+            f.propagation_seconds,
+        )
+        yield GaugeMetricFamily(
+            "axis_registry_heartbeat_age_seconds",
+            "Seconds since the registry authority sent the last heartbeat this node checked "
+            "(-1: none yet, or not a follower).",
+            value=f.heartbeat_age_seconds if f.heartbeat_age_seconds is not None else -1,
+        )
         yield GaugeMetricFamily(
             "axis_trust_certificates_expiring",
             "Trust-store certificates expiring within AXIS_CERTIFICATE_WARNING_DAYS.",
@@ -198,6 +231,15 @@ class _Figures(Collector):
         for role, count in sorted(f.lag.items()):
             lag.add_metric([role], count)
         yield lag
+
+
+PROPAGATION_BUCKETS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
+
+
+def _histogram(name: str, documentation: str, values: Sequence[float]) -> Metric:
+    buckets = [(str(le), sum(1 for v in values if v <= le)) for le in PROPAGATION_BUCKETS]
+    buckets.append(("+Inf", len(values)))
+    return HistogramMetricFamily(name, documentation, buckets=buckets, sum_value=sum(values))
 
 
 def render(figures: Figures) -> bytes:

@@ -7,7 +7,7 @@ import re
 import socket
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
@@ -16,6 +16,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+if TYPE_CHECKING:
+    from orgcodes.heartbeat import Limits
 
 CONFIG_FILE_ENV = "AXIS_CONFIG"
 """Names the TOML file to read; without it `./axis.toml` is read when it exists."""
@@ -275,6 +278,20 @@ class Settings(BaseSettings):
     registry_cert: Path | None = Field(
         default=None, description="Authority only: the certificate (PEM) of registry_key."
     )
+    registry_heartbeat_seconds: float = Field(
+        default=5.0, gt=0, le=3600,
+        description="Authority: how often it publishes its signed heartbeat.",
+    )  # fmt: skip
+    registry_heartbeat_degraded: str = Field(
+        default="30s",
+        description="Follower: the node reports its registry degraded when the authority's last "
+        "heartbeat is older than this.",
+    )
+    registry_heartbeat_stale: str = Field(
+        default="15m",
+        description="Follower: past this without a heartbeat, a recipient the registry would "
+        "reject is refused for now (REGISTRY_STALE, retry later) instead of answered with a 02.",
+    )
     registry_max_age: str = Field(
         default="1h",
         description="The node reports itself degraded when its registry copy was last known "
@@ -305,6 +322,8 @@ class Settings(BaseSettings):
         "retry_horizon",
         "delivery_retention",
         "registry_max_age",
+        "registry_heartbeat_degraded",
+        "registry_heartbeat_stale",
         "auth_failure_window",
         "dashboard_idle_timeout",
         "inbox_handover_grace",
@@ -349,6 +368,22 @@ class Settings(BaseSettings):
     @property
     def retry_horizon_value(self) -> timedelta:
         return parse_duration(self.retry_horizon, what="AXIS_RETRY_HORIZON")
+
+    @property
+    def heartbeat_limits(self) -> Limits | None:
+        """How old the authority's heartbeat may get on a follower (None elsewhere)."""
+        from orgcodes.heartbeat import Limits
+
+        if self.registry_mode != "follower":
+            return None
+        return Limits(
+            degraded=parse_duration(
+                self.registry_heartbeat_degraded, what="AXIS_REGISTRY_HEARTBEAT_DEGRADED"
+            ),
+            stale=parse_duration(
+                self.registry_heartbeat_stale, what="AXIS_REGISTRY_HEARTBEAT_STALE"
+            ),
+        )
 
     @property
     def inbox_handover_grace_value(self) -> timedelta:

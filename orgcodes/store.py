@@ -31,7 +31,12 @@ from orgcodes.model import (
     to_ms,
 )
 from orgcodes.registry import EPOCH, Applied, Registry
-from orgcodes.tables import registry_state, registry_unit_states, registry_versions
+from orgcodes.tables import (
+    registry_heartbeats,
+    registry_state,
+    registry_unit_states,
+    registry_versions,
+)
 
 _CHUNK = 500
 """Codes per DELETE ... IN (...) statement (well under both databases' parameter limits)."""
@@ -140,6 +145,7 @@ class RegistryStore:
         applied_by: str,
         source: str,
         at: datetime,
+        published_at: datetime | None = None,
     ) -> VersionRecord:
         """Write an applied change set: its unit histories, its version record, the new state.
 
@@ -169,6 +175,7 @@ class RegistryStore:
                     reason=record.reason,
                     payload=payload,
                     payload_sha256=record.payload_sha256,
+                    published_at_ms=None if published_at is None else to_ms(published_at),
                 )
             )
         except IntegrityError:
@@ -199,6 +206,23 @@ class RegistryStore:
         return SyncState(
             row.version, from_ms(row.effective_ms), from_ms(row.synced_at_ms), row.source
         )
+
+    async def heartbeat(self, session: AsyncSession) -> tuple[datetime, int] | None:
+        """When the authority sent its last heartbeat this node checked, and its version."""
+        row = (await session.execute(select(registry_heartbeats))).first()
+        return None if row is None else (from_ms(row.sent_at_ms), int(row.version))
+
+    async def record_heartbeat(
+        self, session: AsyncSession, sent_at: datetime, version: int, *, at: datetime
+    ) -> None:
+        values = {"sent_at_ms": to_ms(sent_at), "version": version, "recorded_at_ms": to_ms(at)}
+        result = await session.execute(
+            update(registry_heartbeats)
+            .where(registry_heartbeats.c.id == 1, registry_heartbeats.c.sent_at_ms < to_ms(sent_at))
+            .values(**values)
+        )
+        if not getattr(result, "rowcount", 0) and await self.heartbeat(session) is None:
+            await session.execute(insert(registry_heartbeats).values(id=1, **values))
 
     async def mark_synced(self, session: AsyncSession, at: datetime) -> None:
         """Record that the node knew its version to be current at `at`."""

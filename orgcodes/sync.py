@@ -7,11 +7,16 @@ the topic from the start, in order, applies each version that follows its own, s
 has, and, when a version is missing (the topic was truncated, or the node was set up from
 nothing while the authority had already moved on), loads the latest signed snapshot and goes on
 from there. A node notes each time it has caught up with the topic: that is how old its copy is.
+
+The authority also beats (`HeartbeatPublisher`, on a topic of its own): a follower checks each
+heartbeat against the authority's certificate and records when the authority was last heard of,
+so a dead authority is noticed (`orgcodes.heartbeat`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -24,12 +29,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from cryptography import x509
 
 from envelopes.errors import EnvelopeError
-from envelopes.records import RecordCodec, RegistryChange
+from envelopes.records import RecordCodec, RegistryChange, RegistryHeartbeat
 from orgcodes.changes import parse_change_set
 from orgcodes.errors import RegistryCode, RegistryError
+from orgcodes.heartbeat import check_heartbeat, make_heartbeat
 from orgcodes.service import RegistryService
 from orgcodes.snapshot import read_snapshot
 from orgcodes.store import VersionRecord
+from signing.certificates import PrivateKey
+from signing.errors import SignatureError
 
 log = structlog.get_logger("orgcodes.sync")
 
@@ -199,8 +207,9 @@ class RegistryFollower:
         try:
             change_set = parse_change_set(change.payload_json)
             await self.service.apply(
-                change_set, actor=change.publisher, source="kafka", version=change.version
-            )
+                change_set, actor=change.publisher, source="kafka", version=change.version,
+                published_at=change.published_at,
+            )  # fmt: skip
         except RegistryError as error:
             if error.code in (RegistryCode.VERSION_GAP, RegistryCode.VERSION_OLD):
                 await self.service.refresh()  # another process of this node moved the version
@@ -248,3 +257,114 @@ class RegistryFollower:
         if now - self._marked_at >= self.synced_every:
             await self.service.mark_synced()
             self._marked_at = now
+
+
+HEARTBEAT_KEY = b"heartbeat"
+
+
+class HeartbeatPublisher:
+    """The authority's side: its version and the time, signed, on the heartbeat topic."""
+
+    def __init__(
+        self,
+        service: RegistryService,
+        bootstrap: str,
+        topic: str,
+        publisher: str,
+        signer: tuple[PrivateKey, x509.Certificate] | None,
+    ) -> None:
+        self.service = service
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.publisher = publisher
+        self.signer = signer
+        self.codec = RecordCodec()
+        self._producer: AIOKafkaProducer | None = None
+
+    async def beat(self) -> None:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap, acks="all", request_timeout_ms=10_000
+            )
+            await producer.start()
+            self._producer = producer
+        await self.service.refresh()  # another process may have applied a version
+        heartbeat = make_heartbeat(
+            self.service.version, self.service.clock(), self.publisher, self.signer
+        )
+        await self._producer.send_and_wait(
+            self.topic, self.codec.encode(heartbeat), key=HEARTBEAT_KEY
+        )
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def run(self, stopping: asyncio.Event, every: float) -> None:
+        """Beat every `every` seconds until `stopping` is set; a broker away is waited out."""
+        try:
+            while not stopping.is_set():
+                try:
+                    await self.beat()
+                except Exception as error:  # the broker may be away: beat again later
+                    log.warning("registry.heartbeat_not_sent", error=type(error).__name__)
+                    await self.close()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), every)
+        finally:
+            await self.close()
+
+
+class HeartbeatFollower:
+    """A follower's side: checks each heartbeat and records when the authority was heard of."""
+
+    def __init__(
+        self,
+        service: RegistryService,
+        bootstrap: str,
+        topic: str,
+        *,
+        authorities: Sequence[x509.Certificate] = (),
+        poll_ms: int = 500,
+    ) -> None:
+        self.service = service
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.authorities = tuple(authorities)
+        self.poll_ms = poll_ms
+        self.codec = RecordCodec()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        partition = TopicPartition(self.topic, 0)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )  # fmt: skip
+        await consumer.start()
+        try:
+            consumer.assign([partition])
+            end = (await consumer.end_offsets([partition]))[partition]
+            consumer.seek(partition, max(0, end - 1))  # the latest one is all that counts
+            while not stopping.is_set():
+                batch = await consumer.getmany(partition, timeout_ms=self.poll_ms)
+                records = batch.get(partition, [])
+                if records:
+                    await self.take(records[-1].value or b"")
+        finally:
+            await consumer.stop()
+
+    async def take(self, data: bytes) -> bool:
+        """Record the heartbeat in `data` if it holds; False (logged) when it does not."""
+        try:
+            heartbeat = self.codec.decode(data, RegistryHeartbeat)
+            check_heartbeat(heartbeat, self.authorities, at=self.service.clock())
+        except (EnvelopeError, SignatureError) as error:
+            log.error("registry.heartbeat_refused", reason=str(error))
+            return False
+        try:
+            await self.service.record_heartbeat(heartbeat.at, heartbeat.version)
+        except Exception as error:  # the database may be away: the next heartbeat is recorded
+            log.warning("registry.heartbeat_not_recorded", error=type(error).__name__)
+            return False
+        return True

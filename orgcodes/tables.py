@@ -82,3 +82,15 @@ registry_state = Table(
     PrimaryKeyConstraint("id", name="pk_registry_state"),
 )
 """One row: the version the node holds, and when it last knew that version to be current."""
+
+registry_heartbeats = Table(
+    "registry_heartbeats",
+    metadata,
+    Column("id", SmallInteger, nullable=False),
+    Column("sent_at_ms", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("recorded_at_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_registry_heartbeats"),
+)
+"""One row: the registry authority's last heartbeat this node checked (`orgcodes.heartbeat`):
+when the authority sent it, at which version, and when this node recorded it."""

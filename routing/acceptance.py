@@ -26,11 +26,13 @@ from envelopes.spool import PacketBytes
 from routing.business import targets
 from routing.lifecycle import Phase
 from routing.outcomes import (
+    REGISTRY_STALE,
     RecipientOutcome,
     RecipientResolver,
     RouteOutcome,
     SubmissionRefused,
     SubmissionResult,
+    registry_stale,
 )
 from routing.signature_policy import Signature
 from routing.tracked import MessageInfo, NewDelivery
@@ -193,6 +195,9 @@ def plan_for(packet: Packet, now: datetime, resolver: RecipientResolver, known: 
         seen.add(route.target)
         redirected_from = code if route.outcome is RouteOutcome.REDIRECTED else None
         deliveries.append((route.target, business_type, redirected_from))
+    unsure = [o for o in outcomes if o.reason_code == REGISTRY_STALE]
+    if unsure:
+        raise registry_stale(unsure[0].reason or "", [o.addressed for o in unsure])
     return Plan(outcomes, deliveries, answers)
 
 

@@ -60,7 +60,7 @@ from routing.destinations import (
 from routing.headers import History, Origin
 from routing.inbox_store import Arrival, Inbox
 from routing.notices import NoticeSigner, Rejection, notice_id, rejection_packet
-from routing.outcomes import Route, RouteOutcome
+from routing.outcomes import REGISTRY_STALE, Route, RouteOutcome
 from routing.payloads import PayloadRef, PayloadStore
 from routing.push import Pusher, PushRequest
 from routing.retry import Failure, FailureClass, GiveUp, RetryPolicy
@@ -180,7 +180,10 @@ class DeliveryWorker:
         failure = Failure(
             route.reason_code or "RECIPIENT_CANNOT_RECEIVE",
             route.reason or f"{code} is not an active code that can receive documents.",
-            FailureClass.PERMANENT,
+            # A stale registry's "no" is not final: wait for it to catch up.
+            FailureClass.TRANSIENT
+            if route.reason_code == REGISTRY_STALE
+            else FailureClass.PERMANENT,
         )
         self._failed(record, value, history, failure, origin, batch)
 

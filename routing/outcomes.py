@@ -27,6 +27,11 @@ class RouteOutcome(str, Enum):
     REJECTED = "rejected"
 
 
+REGISTRY_STALE = "REGISTRY_STALE"
+"""Why a recipient the registry would reject is refused for now instead: the registry is stale
+(its authority not heard of past the hard limit, `orgcodes.heartbeat`). Not final: retry later."""
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """Where one addressed code is delivered, or why it cannot be."""
@@ -61,8 +66,9 @@ class SubmissionRefused(Exception):
 
     @property
     def busy(self) -> bool:
-        """The node is saturated: nothing was recorded, the same packet may be sent again."""
-        return self.code == NODE_BUSY
+        """Not now: nothing was recorded and the same packet may be sent again later (the node is
+        saturated, or its registry is stale)."""
+        return self.code in (NODE_BUSY, REGISTRY_STALE)
 
 
 _FORBIDDEN = frozenset({"SUBMIT_SENDER_NOT_ALLOWED", "STATUS_NOT_A_RECIPIENT"})
@@ -143,6 +149,15 @@ def busy() -> SubmissionRefused:
         NODE_BUSY,
         "The node is receiving more packets than it can accept right now; nothing was "
         f"recorded: send the packet again in {BUSY_RETRY_SECONDS} seconds.",
+    )
+
+
+def registry_stale(why: str, codes: Sequence[str]) -> SubmissionRefused:
+    """The refusal of a packet whose recipients the stale registry would reject: not final."""
+    return SubmissionRefused(
+        REGISTRY_STALE,
+        f"Nothing was recorded: {', '.join(codes)} cannot be answered for sure ({why}). Send the "
+        f"packet again in {BUSY_RETRY_SECONDS} seconds or later.",
     )
 
 

@@ -16,7 +16,7 @@ from orgcodes.model import DeliveryMode as UnitDeliveryMode
 from orgcodes.resolver import Outcome, Resolution
 from routing.clock import utc_now
 from routing.destinations import DeliveryMode, Destination
-from routing.outcomes import Route, RouteOutcome
+from routing.outcomes import REGISTRY_STALE, Route, RouteOutcome
 
 
 class RegistrySource(Protocol):
@@ -29,9 +29,18 @@ class RegistrySource(Protocol):
 class RegistryRoutes:
     """`RecipientResolver` and `Directory` over the registry."""
 
-    def __init__(self, source: RegistrySource, *, clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self,
+        source: RegistrySource,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        stale: Callable[[], str | None] = lambda: None,
+    ):
         self._source = source
         self._clock = clock
+        self._stale = stale
+        """Why the registry may no longer be trusted for a final answer (the authority not heard
+        of past the hard limit, `orgcodes.heartbeat`), or None."""
 
     def route(self, code: str, *, at: datetime) -> Route:
         """Active: routed to the code itself; closed with one successor: redirected along the
@@ -42,6 +51,13 @@ class RegistryRoutes:
         if found.outcome is Outcome.REDIRECTED and found.target is not None:
             return Route(
                 code, RouteOutcome.REDIRECTED, found.target, found.chain,
+                registry_version=found.version,
+            )  # fmt: skip
+        stale = self._stale()
+        if stale is not None:  # the answer may have changed since: no final "no" on it
+            return Route(
+                code, RouteOutcome.REJECTED, chain=found.chain, reason_code=REGISTRY_STALE,
+                reason=stale,
                 registry_version=found.version,
             )  # fmt: skip
         return Route(

@@ -5,6 +5,8 @@ deliveries stay in one partition and in order. Retries wait on one topic per del
 of sleeping in the main consumer; what exhausts its tiers goes to the dead-letter topic. The
 registry topic is compacted: the newest record per key is kept forever. The binding topic holds
 which database the bus belongs to (`routing.binding`): every record, kept forever, in order.
+The registry-heartbeat topic holds the registry authority's latest heartbeat (one key,
+compacted; `orgcodes.heartbeat`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class TopicRole(str, Enum):
     TRACKING = "tracking"
     REGISTRY = "registry"
     BINDING = "binding"
+    HEARTBEAT = "registry-heartbeat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,16 @@ class TopicLayout:
             partitions=1,
         )
 
+    @property
+    def heartbeat(self) -> TopicSpec:
+        # One partition, one key, compacted: the authority's latest heartbeat is what counts.
+        return self._spec(
+            TopicRole.HEARTBEAT,
+            "registry-heartbeat",
+            {"cleanup.policy": "compact", "retention.ms": "-1"},
+            partitions=1,
+        )
+
     def all(self) -> tuple[TopicSpec, ...]:
         return (
             self.deliveries,
@@ -156,6 +169,7 @@ class TopicLayout:
             self.tracking,
             self.registry,
             self.binding,
+            self.heartbeat,
         )
 
     @staticmethod

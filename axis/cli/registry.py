@@ -22,6 +22,8 @@ from axis.logs import configure_logging
 from axis.migrations.runner import NotMigrated, require_current
 from axis.node.parts import (
     database,
+    heartbeat_follower,
+    heartbeat_publisher,
     registry_authorities,
     registry_follower,
     registry_publisher,
@@ -37,6 +39,7 @@ from orgcodes.directory import diff_directory, export_records, read_directory, w
 from orgcodes.errors import RegistryCode, RegistryError
 from orgcodes.service import RegistryService
 from orgcodes.snapshot import read_snapshot, write_snapshot
+from routing.together import run_together
 from routing.topics import ensure_topics
 from signing.certificates import load_certificate, load_private_key
 
@@ -357,7 +360,7 @@ def status(as_json: AsJson = False) -> None:
     """The registry version this node holds, how old it is, and units by status."""
 
     async def work(service: RegistryService, settings: Settings) -> None:
-        report = await service.status(settings.registry_max_age_value)
+        report = await service.status(settings.registry_max_age_value, settings.heartbeat_limits)
         if as_json:
             typer.echo(json.dumps({**report.as_json(), "mode": settings.registry_mode}))
             return
@@ -403,9 +406,38 @@ def publish() -> None:
     _run(work, load=False)
 
 
+def _until_interrupted() -> asyncio.Event:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    return stopping
+
+
+@registry_app.command("heartbeat")
+def heartbeat() -> None:
+    """Authority: publish the signed heartbeat every AXIS_REGISTRY_HEARTBEAT_SECONDS until
+    interrupted (Ctrl-C); `axis serve` does it on the authority's node."""
+
+    async def work(service: RegistryService, settings: Settings) -> None:
+        refuse_unless_authority(settings)
+        spec = topic_layout(settings).heartbeat
+        await ensure_topics(settings.kafka_bootstrap, (spec,))
+        stopping = _until_interrupted()
+        typer.echo(
+            f"beating on {spec.name} every {settings.registry_heartbeat_seconds} s", err=True
+        )
+        await heartbeat_publisher(settings, service).run(
+            stopping, settings.registry_heartbeat_seconds
+        )
+
+    _run(work)
+
+
 @registry_app.command("follow")
 def follow() -> None:
-    """Follower: apply every version the authority publishes, until interrupted (Ctrl-C)."""
+    """Follower: apply every version the authority publishes, and check its heartbeats, until
+    interrupted (Ctrl-C)."""
 
     async def work(service: RegistryService, settings: Settings) -> None:
         if settings.registry_mode == "authority":
@@ -414,15 +446,19 @@ def follow() -> None:
                 "the authority's node is the source of the registry; it "
                 "publishes (axis registry publish) and follows nobody",
             )
-        spec = topic_layout(settings).registry
-        await ensure_topics(settings.kafka_bootstrap, (spec,))
-        follower = registry_follower(settings, service)
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stopping.set)
-        typer.echo(f"following {spec.name} from registry version {service.version}", err=True)
-        await follower.run(stopping)
+        layout = topic_layout(settings)
+        await ensure_topics(settings.kafka_bootstrap, (layout.registry, layout.heartbeat))
+        stopping = _until_interrupted()
+        typer.echo(
+            f"following {layout.registry.name} from registry version {service.version}", err=True
+        )
+        await run_together(
+            {
+                "versions": registry_follower(settings, service).run(stopping),
+                "heartbeats": heartbeat_follower(settings, service).run(stopping),
+            },
+            stopping,
+        )
 
     _run(work, load=False)
 

@@ -37,7 +37,10 @@ async def readyz(context: Context) -> JSONResponse:
     checks["database"] = {"ok": True} if problem is None else {"ok": False, "problem": problem}
     checks["broker"] = await _broker(context.settings.kafka_bootstrap)
     if checks["database"]["ok"]:
-        status = await context.node.registry.status(context.settings.registry_max_age_value)
+        settings = context.settings
+        status = await context.node.registry.status(
+            settings.registry_max_age_value, settings.heartbeat_limits
+        )
         checks["registry"] = {"ok": status.version > 0 and not status.degraded, **status.as_json()}
     else:
         checks["registry"] = {"ok": False, "problem": "the database does not answer"}

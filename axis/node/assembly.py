@@ -33,6 +33,8 @@ from axis.node.bus_binding import ensure_bound
 from axis.node.parts import (
     algorithm_policy,
     database,
+    heartbeat_follower,
+    heartbeat_publisher,
     registry_follower,
     registry_publisher,
     retry_policy,
@@ -151,10 +153,15 @@ class Node:
                 self.settings.kafka_bootstrap, self.delivery, roles, stop, health=self.health,
                 stall_seconds=self.settings.worker_stall_seconds, backlog=self.backlog,
             )  # fmt: skip
-        if sync_registry and self.settings.registry_mode == "authority":
+        settings = self.settings
+        if sync_registry and settings.registry_mode == "authority":
             work["registry-publish"] = self._publishing(stop)
-        elif sync_registry and self.settings.registry_mode == "follower":
-            work["registry-follow"] = registry_follower(self.settings, self.registry).run(stop)
+            work["registry-heartbeat"] = heartbeat_publisher(settings, self.registry).run(
+                stop, settings.registry_heartbeat_seconds
+            )
+        elif sync_registry and settings.registry_mode == "follower":
+            work["registry-follow"] = registry_follower(settings, self.registry).run(stop)
+            work["registry-heartbeat"] = heartbeat_follower(settings, self.registry).run(stop)
         await run_together(work, stop)
 
     async def _refreshing(self, stop: asyncio.Event) -> None:
@@ -206,7 +213,13 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
             )
         verifier = NodeVerifier(sessions, algorithm_policy(settings))
         await verifier.refresh()
-        routes = RegistryRoutes(registry, clock=clock)
+        limits = settings.heartbeat_limits
+        routes = RegistryRoutes(
+            registry, clock=clock,
+            stale=lambda: None if limits is None else limits.stale_reason(
+                registry.heartbeat_at, clock()
+            ),
+        )  # fmt: skip
         payloads = PayloadStore(sessions)
         notices = notice_signer(settings)
         sender = TransactionalSender(

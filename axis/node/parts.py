@@ -13,12 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from axis.settings import Settings
 from axis.store.db import database_unavailable, make_engine
 from orgcodes.service import RegistryService
-from orgcodes.sync import FileSnapshotSource, RegistryFollower, RegistryPublisher
+from orgcodes.sync import (
+    FileSnapshotSource,
+    HeartbeatFollower,
+    HeartbeatPublisher,
+    RegistryFollower,
+    RegistryPublisher,
+)
 from routing.bus import make_producer, transactional_id
 from routing.retry import RetryPolicy
 from routing.topics import TopicLayout
 from signing.algorithms import AlgorithmPolicy
-from signing.certificates import load_certificates
+from signing.certificates import load_certificate, load_certificates, load_private_key
 
 
 def topic_layout(settings: Settings) -> TopicLayout:
@@ -55,6 +61,23 @@ def registry_follower(settings: Settings, service: RegistryService) -> RegistryF
         snapshots=FileSnapshotSource(Path(source)) if source else None,
         authorities=registry_authorities(settings),
         waits=database_unavailable,
+    )
+
+
+def heartbeat_publisher(settings: Settings, service: RegistryService) -> HeartbeatPublisher:
+    """The authority's heartbeat, signed with its registry key when it holds one."""
+    signer = None
+    if settings.registry_key is not None and settings.registry_cert is not None:
+        signer = (load_private_key(settings.registry_key), load_certificate(settings.registry_cert))
+    topic = topic_layout(settings).heartbeat.name
+    return HeartbeatPublisher(service, settings.kafka_bootstrap, topic, settings.node_id, signer)
+
+
+def heartbeat_follower(settings: Settings, service: RegistryService) -> HeartbeatFollower:
+    """A follower's check of the authority's heartbeats (against AXIS_REGISTRY_AUTHORITY_CERT)."""
+    topic = topic_layout(settings).heartbeat.name
+    return HeartbeatFollower(
+        service, settings.kafka_bootstrap, topic, authorities=registry_authorities(settings)
     )
 
 

@@ -187,10 +187,23 @@ class RegistryChange(AvroRecord):
         return sha256(self.payload_json.encode("utf-8")) == self.payload_sha256
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryHeartbeat(AvroRecord):
+    """The registry authority is alive and at `version` (see `orgcodes.heartbeat`)."""
+
+    AVRO_NAME: ClassVar[str] = f"{NAMESPACE}.RegistryHeartbeat"
+
+    version: int
+    at: datetime
+    publisher: str
+    signature_json: str | None = None
+
+
 TOP_LEVEL_RECORDS: tuple[type[AvroRecord], ...] = (
     DeliveryRecord,
     StatusRecord,
     TrackingEvent,
     RegistryChange,
+    RegistryHeartbeat,
 )
 """The records that have a schema file of their own and can be encoded on their own."""

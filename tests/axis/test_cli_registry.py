@@ -38,9 +38,9 @@ class Node:
     def json(self, *args: str) -> Any:
         return json.loads(self.axis(*args, "--json").stdout)
 
-    def follow(self) -> subprocess.Popen[str]:
+    def follow(self, command: str = "follow") -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "axis.cli.main", "registry", "follow"],
+            [sys.executable, "-m", "axis.cli.main", "registry", command],
             env=self.env,
             cwd=self.root,
             stdout=subprocess.DEVNULL,
@@ -65,6 +65,7 @@ def nodes(tmp_path: Path, kafka_bootstrap: str, topic_prefix: str) -> Iterator[t
         "AXIS_TOPIC_PREFIX": topic_prefix,
         "COLUMNS": "200",
         "AXIS_LOG_LEVEL": "WARNING",
+        "AXIS_REGISTRY_HEARTBEAT_SECONDS": "1",
     }
     pki = tmp_path / "pki"
     done = run_axis(["keys", "dev-pki", str(pki), "--org", AUTHORITY], base)
@@ -111,9 +112,16 @@ def test_the_2025_dataset_reaches_the_follower_and_a_restarted_follower_catches_
     facts = dataset.facts
     authority.axis("registry", "apply", str(baseline))
 
+    beating = authority.follow("heartbeat")  # what `axis serve` does on the authority's node
     following = follower.follow()
     try:
-        assert follower.wait_for_version(1)["degraded"] is False
+        status = follower.wait_for_version(1)
+        for _ in range(60):  # the first heartbeat may come a moment after the first version
+            if status["liveness"] == "current":
+                break
+            time.sleep(0.5)
+            status = follower.json("registry", "status")
+        assert (status["degraded"], status["liveness"]) == (False, "current")
         applied = authority.json("registry", "apply", str(rearrangement))
         assert (applied["version"], applied["warnings"]) == (2, [])
         follower.wait_for_version(2)
@@ -135,6 +143,7 @@ def test_the_2025_dataset_reaches_the_follower_and_a_restarted_follower_catches_
         assert refused.stderr.startswith("REGISTRY_NOT_AUTHORITY:")
     finally:
         _stop(following)
+        _stop(beating)
 
     # The follower is down while the authority applies two change sets.
     for n, name in enumerate(["Văn phòng Chính phủ (1)", "Văn phòng Chính phủ (2)"]):

@@ -76,6 +76,10 @@ async def test_a_change_reaches_the_other_node_and_a_restarted_node_catches_up(
             assert other.resolve(LONG_AN).outcome.value == "active"
             status = await other.status(max_age=timedelta(minutes=5))
             assert (status.version, status.degraded, status.source) == (1, False, "kafka")
+            (applied,) = await other.versions()
+            published = (await authority.versions())[0].published_at
+            assert published is not None and applied.published_at is not None
+            assert abs(applied.published_at - published) < timedelta(seconds=1)  # propagation
 
         # The other node is down while two change sets are applied and published.
         await authority.apply(rearrangement(), actor="vpcp")

@@ -87,3 +87,18 @@ def test_only_an_active_unit_is_a_destination() -> None:
     assert routes.destination(DISTRICT) is None
     assert routes.destination("000.00.00.H99") is None
     assert _routes(at=BEFORE).destination(LONG_AN) == Destination(LONG_AN)
+
+
+def test_a_stale_registry_gives_no_final_no_but_still_routes_what_it_can() -> None:
+    """Past the heartbeat's hard limit, a code the registry would reject is answered
+    REGISTRY_STALE (not final); routed and redirected codes go on."""
+    routes = _routes()
+    stale = RegistryRoutes(routes._source, clock=lambda: AFTER, stale=lambda: "no heartbeat")
+    unknown = stale.route("000.00.00.H98", at=AFTER)
+    assert (unknown.outcome, unknown.reason_code, unknown.reason) == (
+        RouteOutcome.REJECTED, "REGISTRY_STALE", "no heartbeat",
+    )  # fmt: skip
+    assert stale.route(DISTRICT, at=AFTER).reason_code == "REGISTRY_STALE"
+    assert stale.route(TAY_NINH, at=AFTER).outcome is RouteOutcome.ROUTED
+    assert stale.route(LONG_AN, at=AFTER).target == TAY_NINH
+    assert routes.route("000.00.00.H98", at=AFTER).reason_code == "REGISTRY_UNKNOWN_CODE"

@@ -17,6 +17,7 @@ def test_every_topic_carries_the_prefix_and_retry_tiers_are_named_by_delay() -> 
     assert names == [
         "axis.deliveries", "axis.retry-30s", "axis.retry-5m", "axis.retry-1h", "axis.retry-6h",
         "axis.dead-letters", "axis.tracking", "axis.registry", "axis.binding",
+        "axis.registry-heartbeat",
     ]  # fmt: skip
     assert [spec.delay for spec in layout.retries] == list(layout.retry_delays)
     assert {spec.role for spec in layout.retries} == {TopicRole.RETRY}
