@@ -7,6 +7,7 @@ registry then merges, splits or closes it while they wait."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from axis.node.assembly import open_node
 from axis.node.parts import transactional_producer
 from axis.services import registry_preview
 from envelopes.codes import StatusCode
@@ -27,6 +29,7 @@ from routing.dead_letters import DeadLetterQuery
 from routing.inbox_store import InboxItemHandedOver
 from routing.lifecycle import Phase
 from routing.notices import notice_id
+from routing.workers import WorkerRole
 from tests.support.bus import EndpointServer, ScriptedEndpoint
 from tests.support.packets import document
 from tests.support.running_node import ACTOR, G22, H41, H53, PUSHED, Running, running_node
@@ -236,3 +239,51 @@ async def test_an_unfetched_item_moves_to_the_successor_after_the_grace_and_a_fe
     ]
     assert (entry.detail or "").startswith(f"unfetched: handed over to {H53} along {H41} -> {H53}")
     assert (await running.deliveries(first.message_id))[H41].phase is Phase.FETCHED
+
+
+@pytest.mark.parametrize("grace", ["2s"])
+async def test_a_future_dated_merge_takes_effect_once_on_two_nodes_as_previewed(
+    running: Running,
+) -> None:
+    """Two node processes on one database and one bus (as `axis serve` on two machines): at the
+    effective time the retrying delivery is re-routed and the unfetched item handed over, each
+    once, and the preview said so beforehand."""
+    on_the_way = await retrying(running, 8, [PUSHED])
+    _, waiting = await running.send(G22, document(G22, [H41], 9))
+    await running.reaches(waiting.message_id, H41, Phase.DELIVERED)  # tracked as in the inbox
+    effective = datetime.now(UTC) + timedelta(seconds=4)
+    change_set = parse_change_set({
+        "effective": effective.isoformat(), "reason": "Nghị quyết 10/2026",
+        "changes": [{"op": "merge", "from": [PUSHED, H41, H53], "into": H53}],
+    })  # fmt: skip
+    first = running.node
+    seen = await registry_preview.preview(first.registry, first.sessions, change_set)
+    said = {c.unit.code: c.what_happens() for c in seen.codes}
+    assert said == {
+        PUSHED: [f"1 delivery(ies) on the way: re-routed to {H53}"],
+        H41: [
+            f"1 unfetched inbox item(s): handed over to {H53} after the grace period unless "
+            "fetched first",
+            f"1 certificate(s) stay authorized to sign for {H41}",  # the development PKI's
+        ],
+    }
+
+    stop = asyncio.Event()
+    async with open_node(first.settings) as second:
+        other = asyncio.create_task(second.run(list(WorkerRole), stop))
+        try:
+            await first.registry.apply(change_set, actor=ACTOR)
+            for message_id in (on_the_way, waiting.message_id):
+                await running.landed(H53, message_id)
+            handed_at = await running.reaches(waiting.message_id, H41, Phase.REROUTED)
+            await running.reaches(on_the_way, PUSHED, Phase.REROUTED)
+            assert await second.handover.sweep() == 0 and await first.handover.sweep() == 0
+        finally:
+            stop.set()
+            await other
+    received = [i.message_id for i in await running.inbox(H53)]
+    assert received.count(on_the_way) == received.count(waiting.message_id) == 1
+    assert handed_at.updated_at >= effective + timedelta(seconds=2)
+    for message_id, code in ((on_the_way, PUSHED), (waiting.message_id, H41)):
+        timeline = await running.timeline(message_id, code)
+        assert [e.event for e in timeline].count(TrackingEventType.REROUTED) == 1
