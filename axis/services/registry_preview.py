@@ -142,7 +142,8 @@ async def preview(
         phases = await TrackingStore().phases_by_recipient(session, codes)
         unfetched = await Inbox().unfetched_by_recipient(session, codes)
         clients = await credentials.bound_to(session, codes)
-        trusted = [e for e in await TrustRepository().listing(session) if e.code in set(codes)]
+        wanted = set(codes)
+        trusted = [e for e in await TrustRepository().listing(session) if e.code in wanted]
     serials: dict[str, list[str]] = {}
     for entry in trusted:
         if entry.revocation is None:
