@@ -229,6 +229,12 @@ class Settings(BaseSettings):
         description="How long after its code closes a unit's system may still fetch what waits in "
         "its inbox; then each unfetched item moves to the successor's inbox.",
     )
+    closed_code_signing_grace: str = Field(
+        default="24h",
+        description="How long after its code closes a certificate authorized for it (or the "
+        "agency key the node holds for it) still signs packets From it: those signed just "
+        "before the change and sent after it. Later ones are refused with SIGNER_CODE_CLOSED.",
+    )
     delivery_retention: str = Field(
         default="14d", description="How long the deliveries and tracking topics keep records."
     )
@@ -327,6 +333,7 @@ class Settings(BaseSettings):
         "auth_failure_window",
         "dashboard_idle_timeout",
         "inbox_handover_grace",
+        "closed_code_signing_grace",
     )
     @classmethod
     def _is_duration(cls, value: str) -> str:
@@ -388,6 +395,10 @@ class Settings(BaseSettings):
     @property
     def inbox_handover_grace_value(self) -> timedelta:
         return parse_duration(self.inbox_handover_grace, what="AXIS_INBOX_HANDOVER_GRACE")
+
+    @property
+    def closed_code_signing_grace_value(self) -> timedelta:
+        return parse_duration(self.closed_code_signing_grace, what="AXIS_CLOSED_CODE_SIGNING_GRACE")
 
     @property
     def delivery_retention_value(self) -> timedelta:

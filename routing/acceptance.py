@@ -10,6 +10,8 @@ submission service (`routing.submission`) reads what `decide` needs, then writes
                                         of one: `STATUS_NOT_A_RECIPIENT` otherwise)
     every addressed code             -> routed, redirected (to the successor) or rejected;
                                         two codes leading to one unit are delivered once
+    signed for a code closed longer  -> `SIGNER_CODE_CLOSED`: a certificate authorized for a
+    than the signing grace              code stops signing for it when the code closes
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from envelopes.codes import BusinessDocType, StatusCode
 from envelopes.model import DocumentPacket, Packet, StatusPacket
@@ -29,6 +31,7 @@ from routing.outcomes import (
     REGISTRY_STALE,
     RecipientOutcome,
     RecipientResolver,
+    Route,
     RouteOutcome,
     SubmissionRefused,
     SubmissionResult,
@@ -51,6 +54,10 @@ class Admitted:
     signature: Signature
     to_sign: bytes | None = None
     """Under `node-signs`, before signing: the packet without its legacy signature."""
+    signed_for: str | None = None
+    """The code a certificate authorized for it in the trust store signed the packet for (its
+    From; under `node-signs`, the key the node holds for it). None when the packet is routed
+    unsigned, or was signed by an axis node's notice certificate."""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -129,6 +136,13 @@ class Accepting:
         return self.waiting.at
 
 
+SIGNING_GRACE = timedelta(hours=24)
+"""The default of `AXIS_CLOSED_CODE_SIGNING_GRACE`."""
+
+_CLOSED = frozenset({"REGISTRY_CODE_CLOSED", "REGISTRY_CODE_AMBIGUOUS"})
+"""The registry's reasons that say a code existed and closed (merged codes are redirected)."""
+
+
 Decision = Accepting | SubmissionResult | SubmissionRefused
 """Per submission: accepted now, answered as before (a duplicate), or refused."""
 
@@ -140,9 +154,11 @@ def decide(
     *,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
     sha: Callable[[PacketBytes], str],
+    signing_grace: timedelta = SIGNING_GRACE,
 ) -> list[Decision]:
     """The decision for each submission of `batch` (`known[i]` is what the database said of
-    `batch[i]`), in the same order."""
+    `batch[i]`), in the same order; `signing_grace`: how long after its code closes a
+    certificate authorized for it still signs for it (`closed_signer`)."""
     decisions: list[Decision] = []
     for index, (waiting, said) in enumerate(zip(batch, known, strict=True)):
         earlier = said.earlier
@@ -152,6 +168,7 @@ def decide(
         admitted = waiting.admitted
         packet = admitted.packet
         try:
+            closed_signer(admitted, waiting.at, resolver, signing_grace)
             plan = plan_for(packet, waiting.at, resolver, said)
         except SubmissionRefused as refused:
             decisions.append(refused)
@@ -164,6 +181,47 @@ def decide(
         )  # fmt: skip
         decisions.append(Accepting(index, waiting, result, plan, sha(admitted.data)))
     return decisions
+
+
+def closed_signer(
+    admitted: Admitted, now: datetime, resolver: RecipientResolver, grace: timedelta
+) -> None:
+    """Refuse a packet signed for a code that closed more than `grace` ago.
+
+    A certificate in the trust store is authorized for an organization code; when the registry
+    closes that code (merged, split, closed outright, or replaced by a new code), the
+    certificate stops signing for it. `grace` lets through the packets signed just before the
+    change and sent after it (and the statuses of a unit's last day). The rule is about the
+    *certificate*: a packet routed unsigned on its client's credentials, or a 02 an axis node
+    signed with its notice certificate, is not concerned; nor is a code the registry does not
+    know (real traffic carries such codes), nor any code while the registry is stale."""
+    code = admitted.signed_for
+    if code is None:
+        return
+    route = resolver.route(code, at=now)
+    if not _closed(route, code) or not _closed(resolver.route(code, at=now - grace), code):
+        return
+    if route.outcome is RouteOutcome.REDIRECTED:
+        became = f"its documents now go to {route.target} along {' -> '.join(route.chain)}"
+    else:
+        became = route.reason or "it has no successor"
+    raise SubmissionRefused(
+        "SIGNER_CODE_CLOSED",
+        f"{code} closed more than {_hours(grace)} ago (registry version "
+        f"{route.registry_version}; {became}): a certificate authorized for {code} stopped "
+        "signing for it then. The successor sends with its own code and certificate.",
+    )
+
+
+def _closed(route: Route, code: str) -> bool:
+    if route.outcome is RouteOutcome.REDIRECTED:
+        return route.target != code
+    return route.outcome is RouteOutcome.REJECTED and route.reason_code in _CLOSED
+
+
+def _hours(period: timedelta) -> str:
+    hours = period.total_seconds() / 3600
+    return f"{hours:g} h" if hours >= 1 else f"{period.total_seconds():g} s"
 
 
 def plan_for(packet: Packet, now: datetime, resolver: RecipientResolver, known: Known) -> Plan:

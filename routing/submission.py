@@ -38,7 +38,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
@@ -62,6 +62,7 @@ from envelopes.records import (
 from envelopes.records import sha256 as digest
 from envelopes.spool import PacketBytes, SpooledPacket, in_memory, packet_sha256
 from routing.acceptance import (
+    SIGNING_GRACE,
     Accepting,
     Admitted,
     Known,
@@ -123,7 +124,9 @@ class Verified(Protocol):
     def packet(self) -> Packet: ...
 
     @property
-    def signer_code(self) -> str: ...
+    def signed_for(self) -> str | None:
+        """The code a certificate authorized for it in the trust store signed the packet for
+        (None: a 02 an axis node signed with its notice certificate)."""
 
     @property
     def content_sha256(self) -> bytes:
@@ -178,6 +181,9 @@ class SubmissionContext:
     """Signs for agencies under `node-signs` (None: this node holds no agency keys)."""
     notices: NoticeSigner | None = None
     """Signs the 02 notices the node writes (None: they go unsigned)."""
+    signing_grace: timedelta = SIGNING_GRACE
+    """How long after its code closes a certificate authorized for it still signs for it
+    (`routing.acceptance.closed_signer`)."""
 
 
 class SubmissionService:
@@ -290,7 +296,7 @@ class SubmissionService:
                 deciding.append((index, waiting, known))
         decisions = decide(
             [w for _, w, _ in deciding], [k for _, _, k in deciding], context.resolver,
-            sha=lambda data: packet_sha256(data).hex(),
+            sha=lambda data: packet_sha256(data).hex(), signing_grace=context.signing_grace,
         )  # fmt: skip
         accepted: list[Accepting] = []
         for (index, _, _), decision in zip(deciding, decisions, strict=True):
@@ -341,7 +347,10 @@ class SubmissionService:
                 unsigned.packet, data, content, Signature.NODE_SIGNED, to_sign=unsigned.stripped
             )
         _check_sender(verified.packet, caller_codes)
-        return Admitted(verified.packet, data, verified.content_sha256.hex(), Signature.VERIFIED)
+        return Admitted(
+            verified.packet, data, verified.content_sha256.hex(), Signature.VERIFIED,
+            signed_for=verified.signed_for,
+        )  # fmt: skip
 
     async def _node_signed(
         self, admitted: Admitted, submitted: PacketBytes, now: datetime
@@ -368,8 +377,9 @@ class SubmissionService:
             ) from error
         await context.payloads.put(_source(submitted))  # kept: the evidence log names it
         return Admitted(
-            verified.packet, signed, verified.content_sha256.hex(), Signature.NODE_SIGNED
-        )
+            verified.packet, signed, verified.content_sha256.hex(), Signature.NODE_SIGNED,
+            signed_for=code,
+        )  # fmt: skip
 
     async def _earlier(
         self, keys: set[tuple[str, str, str]]

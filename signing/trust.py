@@ -91,6 +91,9 @@ class Signer:
     certificate: x509.Certificate
     authority: x509.Certificate
     """The certificate authority that issued it."""
+    for_notices: bool = False
+    """Vouched for as an axis node's notice certificate (`NOTICE_SIGNER`, a 02 the node wrote
+    From a recipient it could not reach), not as a certificate of the code itself."""
 
     @property
     def facts(self) -> CertificateFacts:
@@ -188,7 +191,8 @@ class TrustStore:
             at,
         )
         for_code = [a for a in granted if a.code == code]
-        if not for_code and notice:
+        for_notices = not for_code and notice
+        if for_notices:
             for_code = [a for a in granted if a.code == NOTICE_SIGNER]
         if not for_code:
             codes = ", ".join(sorted({a.code for a in granted}))
@@ -207,7 +211,7 @@ class TrustStore:
                 nearest.not_after,
                 at,
             )
-        return Signer(code=code, certificate=certificate, authority=authority)
+        return Signer(code, certificate, authority, for_notices=for_notices)
 
     def _check_revoked(self, certificate: x509.Certificate, at: datetime) -> None:
         revocation = self._revoked.get(serial_hex(certificate.serial_number))

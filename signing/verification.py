@@ -53,6 +53,12 @@ class VerifiedPacket:
         return self.signer.code
 
     @property
+    def signed_for(self) -> str | None:
+        """The code a certificate authorized for it signed the packet for; None for a 02 an
+        axis node signed with its notice certificate."""
+        return None if self.signer.for_notices else self.signer.code
+
+    @property
     def signer_subject(self) -> str:
         return self.signer.subject
 

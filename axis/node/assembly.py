@@ -256,6 +256,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
                             sessions, AgencyKeyStore(secret_key, token(settings))
                         ),
                         notices=notices,
+                        signing_grace=settings.closed_code_signing_grace_value,
                     ),
                     backlog=backlog,
                     max_delivery_delay=settings.max_delivery_delay_seconds,

@@ -10,7 +10,8 @@ node runs today:
 - packets in the code's inbox that nobody has fetched move to the successor's inbox once the
   grace period has passed (`routing.handover`), or stay when there is no single successor;
 - clients acting for the code keep their rights on it and gain none on the successor;
-- certificates authorized for the code stay authorized for it.
+- certificates authorized for the code stop signing for it once the signing grace after the
+  effective time has passed (`routing.acceptance.closed_signer`).
 Nothing is stored: the change set is applied to a copy of the registry in memory.
 """
 
@@ -79,7 +80,8 @@ class CodeImpact:
             )
         if self.certificates:
             said.append(
-                f"{len(self.certificates)} certificate(s) stay authorized to sign for {unit.code}"
+                f"{len(self.certificates)} certificate(s) stop signing for {unit.code} once the "
+                "signing grace has passed (SIGNER_CODE_CLOSED)"
             )
         return said
 

@@ -322,6 +322,7 @@ async def test_the_nodes_02_notices_are_in_vietnamese_and_signed_with_its_own_ke
         data = (await running.node.mailbox.fetch([G22], item.message_id)).data
     verified = PacketVerifier(load_trust_directory(pki)).verify(data, at=datetime.now(UTC))
     assert verified.signer.code == H99  # From the recipient, vouched for as a notice
+    assert verified.signer.for_notices  # not as H99's own: no signer rule of H99's applies
     notice = verified.packet
     assert isinstance(notice, StatusPacket) and notice.status_code is StatusCode.REJECTED
     assert notice.description.startswith(f"Trục liên thông không chuyển được văn bản đến {H99}")

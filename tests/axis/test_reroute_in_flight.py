@@ -264,7 +264,8 @@ async def test_a_future_dated_merge_takes_effect_once_on_two_nodes_as_previewed(
         H41: [
             f"1 unfetched inbox item(s): handed over to {H53} after the grace period unless "
             "fetched first",
-            f"1 certificate(s) stay authorized to sign for {H41}",  # the development PKI's
+            f"1 certificate(s) stop signing for {H41} once the signing grace has passed "
+            "(SIGNER_CODE_CLOSED)",  # the development PKI's
         ],
     }
 

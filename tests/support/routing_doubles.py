@@ -19,7 +19,7 @@ from routing.outcomes import Route, RouteOutcome
 @dataclass(frozen=True, slots=True)
 class Unsigned:
     packet: Packet
-    signer_code: str
+    signed_for: str | None
     content_sha256: bytes
     """With no signature, the whole packet is its content."""
 
