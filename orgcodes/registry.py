@@ -12,6 +12,7 @@ published ahead of its effective time changes nothing until then.
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,6 +100,17 @@ class Registry:
                         seen.add(alias)
                         found.setdefault(alias, []).append(history.code)
         return {alias: tuple(codes) for alias, codes in found.items()}
+
+    @cached_property
+    def _transitions(self) -> tuple[datetime, ...]:
+        """Every moment a unit's state changes, in order."""
+        return tuple(sorted({s.since for history in self._units.values() for s in history.states}))
+
+    def in_force(self, at: datetime) -> tuple[int, datetime | None]:
+        """What the answers at `at` depend on: the version, and the last change in force then.
+        It changes with a new version, and when a future-dated change set takes effect."""
+        index = bisect_right(self._transitions, at)
+        return self.version, self._transitions[index - 1] if index else None
 
     @cached_property
     def _children(self) -> Mapping[str, frozenset[str]]:

@@ -94,6 +94,10 @@ class RegistryService:
     def resolve(self, code: str, at: datetime | None = None) -> Resolution:
         return self.resolver.resolve(code, at)
 
+    def in_force(self, at: datetime) -> tuple[int, datetime | None]:
+        """See `Registry.in_force`."""
+        return self.registry.in_force(at)
+
     async def load(self) -> Registry:
         """Read the whole registry from the database and index it."""
         async with self.sessions() as session:

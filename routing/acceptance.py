@@ -31,7 +31,6 @@ from routing.outcomes import (
     REGISTRY_STALE,
     RecipientOutcome,
     RecipientResolver,
-    Route,
     RouteOutcome,
     SubmissionRefused,
     SubmissionResult,
@@ -139,10 +138,6 @@ class Accepting:
 SIGNING_GRACE = timedelta(hours=24)
 """The default of `AXIS_CLOSED_CODE_SIGNING_GRACE`."""
 
-_CLOSED = frozenset({"REGISTRY_CODE_CLOSED", "REGISTRY_CODE_AMBIGUOUS"})
-"""The registry's reasons that say a code existed and closed (merged codes are redirected)."""
-
-
 Decision = Accepting | SubmissionResult | SubmissionRefused
 """Per submission: accepted now, answered as before (a duplicate), or refused."""
 
@@ -199,7 +194,7 @@ def closed_signer(
     if code is None:
         return
     route = resolver.route(code, at=now)
-    if not _closed(route, code) or not _closed(resolver.route(code, at=now - grace), code):
+    if not route.closed or not resolver.route(code, at=now - grace).closed:
         return
     if route.outcome is RouteOutcome.REDIRECTED:
         became = f"its documents now go to {route.target} along {' -> '.join(route.chain)}"
@@ -211,12 +206,6 @@ def closed_signer(
         f"{route.registry_version}; {became}): a certificate authorized for {code} stopped "
         "signing for it then. The successor sends with its own code and certificate.",
     )
-
-
-def _closed(route: Route, code: str) -> bool:
-    if route.outcome is RouteOutcome.REDIRECTED:
-        return route.target != code
-    return route.outcome is RouteOutcome.REJECTED and route.reason_code in _CLOSED
 
 
 def _hours(period: timedelta) -> str:

@@ -13,6 +13,7 @@ Two things hold deliveries back without counting as failures of the packet:
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -51,6 +52,10 @@ class Directory(Protocol):
         """Where a delivery to `code` goes at `at`: the code itself, the successor the
         registry names for a code closed since (`REDIRECTED`), or nowhere, with the reason."""
 
+    def epoch(self) -> Hashable:
+        """A value that changes whenever the answers may have changed: a new registry version,
+        or a future-dated change taking effect."""
+
 
 @dataclass(slots=True)
 class StaticDirectory:
@@ -64,6 +69,9 @@ class StaticDirectory:
         if found is None and self.default_pull:
             return Destination(code)
         return found
+
+    def epoch(self) -> Hashable:
+        return 0  # a fixed mapping never changes
 
     def route(self, code: str, *, at: datetime) -> Route:
         if self.destination(code) is not None:

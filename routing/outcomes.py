@@ -32,6 +32,10 @@ REGISTRY_STALE = "REGISTRY_STALE"
 (its authority not heard of past the hard limit, `orgcodes.heartbeat`). Not final: retry later."""
 
 
+CLOSED_REASONS = frozenset({"REGISTRY_CODE_CLOSED", "REGISTRY_CODE_AMBIGUOUS"})
+"""The registry's reasons that say a code existed and closed (a merged code is redirected)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """Where one addressed code is delivered, or why it cannot be."""
@@ -43,6 +47,15 @@ class Route:
     reason_code: str | None = None
     reason: str | None = None
     registry_version: int | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether the registry says the addressed code closed: merged or replaced (redirected
+        elsewhere), split, or closed outright. Not for a code it does not know, nor while it is
+        stale (no final answer)."""
+        if self.outcome is RouteOutcome.REDIRECTED:
+            return self.target != self.addressed
+        return self.outcome is RouteOutcome.REJECTED and self.reason_code in CLOSED_REASONS
 
 
 class RecipientResolver(Protocol):

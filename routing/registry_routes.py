@@ -8,7 +8,7 @@ that refreshes its copy (a follower applying a new version) routes by the new ve
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Protocol
 
@@ -35,12 +35,20 @@ class RegistryRoutes:
         *,
         clock: Callable[[], datetime] = utc_now,
         stale: Callable[[], str | None] = lambda: None,
+        in_force: Callable[[datetime], Hashable] | None = None,
     ):
         self._source = source
         self._clock = clock
+        self._in_force = in_force
+        """What the answers at a time depend on (`orgcodes.registry.Registry.in_force`); None
+        for a source that never changes (one registry version's resolver)."""
         self._stale = stale
         """Why the registry may no longer be trusted for a final answer (the authority not heard
         of past the hard limit, `orgcodes.heartbeat`), or None."""
+
+    def epoch(self) -> Hashable:
+        """Changes with a new registry version, and when a future-dated change takes effect."""
+        return None if self._in_force is None else self._in_force(self._clock())
 
     def route(self, code: str, *, at: datetime) -> Route:
         """Active: routed to the code itself; closed with one successor: redirected along the

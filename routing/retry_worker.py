@@ -6,6 +6,9 @@ worker forwards records until it meets one that is not due yet, then pauses that
 (positioned on that record) until its due time. Nothing sleeps in the delivery worker, and a
 tier partition waiting costs no polling. Forwarding and the offset commit are one Kafka
 transaction, so a record is forwarded once even if the worker dies right after.
+
+When the registry's answers change, what waits for a code that closed since goes on at once
+instead of at its due time (`routing.retry_lookahead`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from routing.bus import Batch, commit
 from routing.clock import Clock, utc_now
 from routing.headers import History
+from routing.retry_lookahead import Epoch, Lookahead
 from routing.topics import TopicLayout
 from routing.worker_loop import Records
 
@@ -33,12 +37,14 @@ class RetryWorker:
         producer: AIOKafkaProducer,
         group_id: str,
         clock: Clock = utc_now,
+        lookahead: Lookahead | None = None,
     ) -> None:
         self._layout = layout
         self._producer = producer
         self._group_id = group_id
         self._waiting: dict[TopicPartition, datetime] = {}
         self._clock = clock
+        self._lookahead = lookahead
 
     async def start(self) -> None:
         await self._producer.start()
@@ -47,6 +53,7 @@ class RetryWorker:
         await self._producer.stop()
 
     async def idle(self, consumer: AIOKafkaConsumer) -> None:
+        await self._look_ahead(consumer)
         self._resume_due(consumer)
 
     async def handle(self, consumer: AIOKafkaConsumer, records: Records) -> None:
@@ -70,7 +77,58 @@ class RetryWorker:
         if batch.outgoing:
             await commit(self._producer, batch, self._group_id)
             log.info("retries forwarded", count=len(batch.outgoing))
+        await self._look_ahead(consumer)
         self._resume_due(consumer)
+
+    async def _look_ahead(self, consumer: AIOKafkaConsumer) -> None:
+        """When the registry's answers changed: send on now what waits for a code it closed,
+        rewriting each partition that holds such a record (`routing.retry_lookahead`). Never
+        raises: the batch before it is committed, and what failed is tried at the next chance."""
+        lookahead = self._lookahead
+        epoch = lookahead.changed() if lookahead is not None else None
+        if lookahead is None or epoch is None:
+            return
+        try:
+            await self._send_on_closed(consumer, lookahead, epoch)
+        except Exception as error:  # the broker may be away: the tiers stay as they were
+            log.warning("retry look-ahead failed; trying again", error=type(error).__name__)
+            lookahead.failed()
+
+    async def _send_on_closed(
+        self, consumer: AIOKafkaConsumer, lookahead: Lookahead, epoch: Epoch
+    ) -> None:
+        assigned = list(consumer.assignment())
+        positions = {tp: await consumer.position(tp) for tp in assigned}
+        ends = await consumer.end_offsets(assigned) if assigned else {}
+        behind = {tp: at for tp, at in positions.items() if ends.get(tp, at) > at}
+        waiting = await lookahead.read(behind) if behind else {}
+        if waiting is None:
+            lookahead.failed()
+            return
+        batch = Batch()
+        sent_on = 0
+        for tp, items in waiting.items():
+            closed = [lookahead.closed(item) for item in items]
+            if not any(closed):
+                continue
+            for item, now_closed in zip(items, closed, strict=True):
+                key = (item.key or b"").decode()
+                if now_closed:
+                    headers = History.from_headers(item.headers).due(None).to_headers()
+                    batch.send(self._layout.deliveries.name, key, item.value or b"", headers)
+                    sent_on += 1
+                else:  # waits on, as it was, behind the records still to come
+                    batch.send(tp.topic, key, item.value or b"", item.headers)
+            batch.consumed(tp.topic, tp.partition, items[-1].offset)
+        if batch.offsets:
+            await commit(self._producer, batch, self._group_id)
+            for tp, after in batch.offsets.items():
+                consumer.seek(tp, after)
+                consumer.resume(tp)
+                self._waiting.pop(tp, None)
+            log.info("retries for closed codes sent on ahead of time", count=sent_on,
+                     partitions=len(batch.offsets))  # fmt: skip
+        lookahead.swept(epoch)
 
     def _resume_due(self, consumer: AIOKafkaConsumer) -> None:
         now = self._clock()

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from routing.backlog import DeliveryBacklog
 from routing.bus import make_consumer, make_producer, transactional_id
 from routing.delivery_worker import DeliveryContext, DeliveryWorker
+from routing.retry_lookahead import Lookahead
 from routing.retry_worker import RetryWorker
 from routing.together import run_together
 from routing.tracker_worker import TrackerWorker
@@ -93,7 +94,12 @@ def _builder(bootstrap: str, context: DeliveryContext, role: WorkerRole) -> Buil
         if role is WorkerRole.RETRY:
             topics = [tier.name for tier in layout.retries]
             consumer = make_consumer(bootstrap, *topics, group_id=group, client_id=client_id)
-            return consumer, RetryWorker(layout, producer, group, clock=context.clock)
+            lookahead = Lookahead(
+                bootstrap, context.directory, client_id=f"{client_id}-ahead", clock=context.clock
+            )
+            return consumer, RetryWorker(
+                layout, producer, group, clock=context.clock, lookahead=lookahead
+            )
         consumer = make_consumer(
             bootstrap, layout.deliveries.name, group_id=group, client_id=client_id,
             max_poll_records=500,

@@ -215,7 +215,7 @@ async def open_node(settings: Settings, *, clock: Clock = utc_now) -> AsyncItera
         await verifier.refresh()
         limits = settings.heartbeat_limits
         routes = RegistryRoutes(
-            registry, clock=clock,
+            registry, clock=clock, in_force=registry.in_force,
             stale=lambda: None if limits is None else limits.stale_reason(
                 registry.heartbeat_at, clock()
             ),

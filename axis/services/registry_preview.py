@@ -4,8 +4,9 @@ and `POST /v1/registry/preview` both call `preview`.
 For each code that stops receiving at the change set's effective time (`orgcodes.impact`), it
 counts what this node holds for that code and says what will become of it, by the rules the
 node runs today:
-- deliveries on their way (queued, retrying) are re-routed to the successor at their next
-  attempt, or end with a 02 to the sender when the code is split or closed without successor;
+- deliveries on their way (queued, retrying) are re-routed to the successor at the effective
+  time (`routing.retry_lookahead`), or end with a 02 to the sender when the code is split or
+  closed without successor;
 - ended deliveries (failed, dead-lettered) go to the successor if an operator replays them;
 - packets in the code's inbox that nobody has fetched move to the successor's inbox once the
   grace period has passed (`routing.handover`), or stay when there is no single successor;

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -306,3 +306,15 @@ def test_a_change_set_survives_its_own_json() -> None:
         {"op": "update", "code": COMMUNE_A, "set": {"old_codes": ["X.1"], "phone": "0276"}}
     )
     assert parse_change_set(update.dumps()) == update
+
+
+def test_in_force_changes_with_a_version_and_when_a_future_change_takes_effect() -> None:
+    registry = baseline()
+    effective = datetime(2025, 6, 30, 17, 0, tzinfo=UTC)  # T2025, in UTC
+    later = baseline().apply(rearrangement()).registry
+    before, at = effective - timedelta(seconds=1), effective
+    assert registry.in_force(before) == registry.in_force(at)  # nothing changes then
+    assert later.in_force(before) != registry.in_force(before)  # a new version
+    assert later.in_force(before) != later.in_force(at)  # the change takes effect
+    assert later.in_force(at) == later.in_force(at + timedelta(days=365))
+    assert later.in_force(at) == (later.version, effective)

@@ -1,0 +1,132 @@
+"""Records waiting on the retry tiers for a code the registry has closed since go on at once.
+
+A delivery to a code that closes while it waits on a retry tier (an endpoint down for hours,
+then its unit merged) would wait until its due time, up to the longest tier's delay, before the
+delivery worker re-routes it to the successor (`routing.delivery_worker`). When the registry's
+answers change (a new version applied, or a future-dated change set taking effect:
+`Directory.epoch`), the retry worker looks ahead instead: it reads each of its tier partitions
+from its position to the end with a consumer of its own, and when a partition holds records for
+a code the registry now says closed (`Route.closed`), it rewrites that partition's waiting part
+in one Kafka transaction: those records go to the deliveries topic now (re-routed, or ended
+with a 02 for a split, by the delivery worker), the others are appended to the same partition
+again with their due times unchanged, and the group's offset moves past all of them. All or
+nothing: a crash before the commit leaves the tier as it was, after it nothing is read twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from routing.bus import MAX_REQUEST_BYTES
+from routing.clock import Clock, utc_now
+from routing.destinations import Directory
+
+log = structlog.get_logger(__name__)
+
+READ_SECONDS = 30.0
+"""How long one look-ahead may take to read the tiers to their end before it gives up (and
+tries again at the next chance)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Epoch:
+    """What the registry's answers depended on when a look-ahead began (`Directory.epoch`)."""
+
+    value: Hashable
+
+
+RETRY_SECONDS = 10.0
+"""How long after a failed look-ahead the next one is tried."""
+
+Waiting = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+"""Per tier partition, the records from the worker's position to the end."""
+
+
+class Lookahead:
+    """When the registry's answers changed, what waits on the tiers for a code now closed."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        directory: Directory,
+        *,
+        client_id: str,
+        clock: Clock = utc_now,
+        read_seconds: float = READ_SECONDS,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._directory = directory
+        self._client_id = client_id
+        self._clock = clock
+        self._read_seconds = read_seconds
+        self._swept: Hashable = _NEVER
+        self._not_before = 0.0
+
+    def changed(self) -> Epoch | None:
+        """The registry's epoch if it changed since the last look-ahead (or none was made since
+        the worker started: what waits was scheduled before), else None; None as well for a
+        while after a look-ahead failed."""
+        if time.monotonic() < self._not_before:
+            return None
+        epoch = self._directory.epoch()
+        return None if epoch == self._swept else Epoch(epoch)
+
+    def failed(self) -> None:
+        """The look-ahead could not be made: try again in a while."""
+        self._not_before = time.monotonic() + RETRY_SECONDS
+
+    def swept(self, epoch: Epoch) -> None:
+        """The look-ahead for `epoch` is done."""
+        self._swept = epoch.value
+
+    def closed(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """Whether the registry now says the record's recipient (its key) closed."""
+        code = (record.key or b"").decode()
+        if not code or self._directory.destination(code) is not None:
+            return False
+        return self._directory.route(code, at=self._clock()).closed
+
+    async def read(self, positions: Mapping[TopicPartition, int]) -> Waiting | None:
+        """The records of each partition from `positions` to its end as it is now; None when
+        they cannot be read in time (the broker away)."""
+        if not positions:
+            return {}
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=None, client_id=self._client_id,
+            enable_auto_commit=False, isolation_level="read_committed",
+            auto_offset_reset="earliest", max_partition_fetch_bytes=MAX_REQUEST_BYTES * 4,
+            fetch_max_bytes=MAX_REQUEST_BYTES * 4,
+        )  # fmt: skip
+        deadline = time.monotonic() + self._read_seconds
+        try:
+            await asyncio.wait_for(consumer.start(), self._read_seconds)
+            consumer.assign(list(positions))
+            ends: dict[TopicPartition, int] = await consumer.end_offsets(list(positions))
+            found: Waiting = {tp: [] for tp in positions}
+            for tp, position in positions.items():
+                consumer.seek(tp, position)
+            pending = {tp for tp in positions if ends[tp] > positions[tp]}
+            while pending:
+                if time.monotonic() > deadline:
+                    log.warning("retry look-ahead gave up: the tiers could not be read in time")
+                    return None
+                for tp, items in (await consumer.getmany(*pending, timeout_ms=500)).items():
+                    found[tp].extend(i for i in items if i.offset < ends[tp])
+                for tp in list(pending):
+                    if await consumer.position(tp) >= ends[tp]:
+                        pending.discard(tp)
+            return found
+        except (TimeoutError, OSError) as error:
+            log.warning("retry look-ahead could not read the tiers", error=type(error).__name__)
+            return None
+        finally:
+            await consumer.stop()
+
+
+_NEVER = object()
