@@ -168,7 +168,8 @@ def print_preview(console: Console, found: Preview) -> None:
             console.print(f"  {c.unit.code}: {sentence}")
     console.print(
         f"deliveries re-routed: {totals['deliveries_rerouted']}, refused with a 02: "
-        f"{totals['deliveries_refused']}; unfetched inbox items: {totals['inbox_unfetched']}"
+        f"{totals['deliveries_refused']}; unfetched inbox items: {totals['inbox_unfetched']}; "
+        f"fetched, not acknowledged: {totals['inbox_fetched_unacknowledged']}"
     )
 
 

@@ -10,6 +10,8 @@ node runs today:
 - ended deliveries (failed, dead-lettered) go to the successor if an operator replays them;
 - packets in the code's inbox that nobody has fetched move to the successor's inbox once the
   grace period has passed (`routing.handover`), or stay when there is no single successor;
+  packets its system fetched and never acknowledged stay with it: many systems never
+  acknowledge, and a copy to the successor would duplicate documents already handled;
 - clients acting for the code keep their rights on it and gain none on the successor;
 - certificates authorized for the code stop signing for it once the signing grace after the
   effective time has passed (`routing.acceptance.closed_signer`).
@@ -49,6 +51,8 @@ class CodeImpact:
     clients: tuple[str, ...]
     certificates: tuple[str, ...]
     """Serial numbers of the certificates authorized to sign for the code, not revoked."""
+    fetched: int = 0
+    """Deliveries its system fetched and never acknowledged (tracked `fetched`)."""
 
     def what_happens(self) -> list[str]:
         """Sentences for the Government Office, one per thing the node holds for the code."""
@@ -74,6 +78,11 @@ class CodeImpact:
                 if going
                 else f"{self.unfetched} unfetched inbox item(s): stay in {unit.code}'s inbox"
             )
+        if self.fetched:
+            said.append(
+                f"{self.fetched} item(s) fetched by {unit.code}'s system and not acknowledged: "
+                "stay with it (only what nobody fetched is handed over)"
+            )
         if self.clients:
             said.append(
                 f"client(s) {', '.join(self.clients)} keep {unit.code} and gain nothing on "
@@ -90,6 +99,7 @@ class CodeImpact:
         return {
             **self.unit.as_json(), "deliveries_on_the_way": self.on_the_way,
             "deliveries_ended": self.ended, "inbox_unfetched": self.unfetched,
+            "inbox_fetched_unacknowledged": self.fetched,
             "clients": list(self.clients), "certificates": list(self.certificates),
             "what_happens": self.what_happens(),
         }  # fmt: skip
@@ -115,6 +125,7 @@ class Preview:
             ),
             "deliveries_ended": sum(c.ended for c in self.codes),
             "inbox_unfetched": sum(c.unfetched for c in self.codes),
+            "inbox_fetched_unacknowledged": sum(c.fetched for c in self.codes),
             "clients": len({client for c in self.codes for client in c.clients}),
             "certificates": sum(len(c.certificates) for c in self.codes),
         }
@@ -161,6 +172,7 @@ async def preview(
             unfetched=unfetched.get(unit.code, 0),
             clients=tuple(clients.get(unit.code, ())),
             certificates=tuple(serials.get(unit.code, ())),
+            fetched=counts[Phase.FETCHED],
         )
         impacts.append(code_impact)
     return Preview(found, tuple(impacts))

@@ -209,10 +209,23 @@ async def test_an_unfetched_item_moves_to_the_successor_after_the_grace_and_a_fe
 ) -> None:
     _, first = await running.send(G22, document(G22, [H41], 6))
     _, second = await running.send(G22, document(G22, [H41], 7))
-    for sent in (first, second):
+    _, third = await running.send(G22, document(G22, [H41], 8))
+    for sent in (first, second, third):
         await running.landed(H41, sent.message_id)
-    await change(running, {"op": "merge", "from": [H53, H41], "into": H53})
     mailbox = running.node.mailbox
+    await mailbox.fetch([H41], third.message_id)  # fetched before the change, never acknowledged
+    await running.reaches(third.message_id, H41, Phase.FETCHED)
+    merge = {"op": "merge", "from": [H53, H41], "into": H53}
+    planned = parse_change_set({"effective": datetime.now(UTC).isoformat(), "reason": "preview",
+                                "changes": [merge]})  # fmt: skip
+    seen = await registry_preview.preview(running.node.registry, running.node.sessions, planned)
+    (said,) = [c for c in seen.codes if c.unit.code == H41]
+    assert (said.unfetched, said.fetched) == (2, 1)
+    assert (
+        f"1 item(s) fetched by {H41}'s system and not acknowledged: stay with it (only what "
+        "nobody fetched is handed over)"
+    ) in said.what_happens()
+    await change(running, merge)
     kept = await mailbox.fetch([H41], first.message_id)  # within the grace period: H41 wins
 
     moved = await running.landed(H53, second.message_id)
@@ -222,8 +235,10 @@ async def test_an_unfetched_item_moves_to_the_successor_after_the_grace_and_a_fe
     assert gone.value.code == "INBOX_ITEM_HANDED_OVER" and f"handed over to {H53}" in str(
         gone.value
     )
-    assert {i.message_id for i in await running.inbox(H41)} == {first.message_id}
-    assert first.message_id not in {i.message_id for i in await running.inbox(H53)}
+    assert {i.message_id for i in await running.inbox(H41)} == {first.message_id, third.message_id}
+    assert not {first.message_id, third.message_id} & {
+        i.message_id for i in await running.inbox(H53)
+    }
     assert (await mailbox.fetch([H41], first.message_id)).data == kept.data  # still H41's
     assert await running.node.handover.sweep() == 0  # once: nothing more to move
     assert [i.message_id for i in await running.inbox(H53)].count(second.message_id) == 1
