@@ -2,22 +2,24 @@
 
 A delivery to a code that closes while it waits on a retry tier (an endpoint down for hours,
 then its unit merged) would wait until its due time, up to the longest tier's delay, before the
-delivery worker re-routes it to the successor (`routing.delivery_worker`). When the registry's
-answers change (a new version applied, or a future-dated change set taking effect:
-`Directory.epoch`), the retry worker looks ahead instead: it reads each of its tier partitions
+delivery worker re-routes it to the successor (`routing.delivery_worker`). So the retry worker
+looks ahead when the registry's answers change (a new version applied, or a future-dated
+change set taking effect: `Directory.epoch`) and when it is assigned tier partitions (what
+waits there may have been scheduled before a change). It reads each of its tier partitions
 from its position to the end with a consumer of its own, and when a partition holds records for
 a code the registry now says closed (`Route.closed`), it rewrites that partition's waiting part
 in one Kafka transaction: those records go to the deliveries topic now (re-routed, or ended
 with a 02 for a split, by the delivery worker), the others are appended to the same partition
 again with their due times unchanged, and the group's offset moves past all of them. All or
 nothing: a crash before the commit leaves the tier as it was, after it nothing is read twice.
+Records appended again may land behind a few new ones due later; they wait that much longer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass
 
 import structlog
@@ -39,6 +41,8 @@ class Epoch:
     """What the registry's answers depended on when a look-ahead began (`Directory.epoch`)."""
 
     value: Hashable
+    partitions: frozenset[TopicPartition]
+    """The tier partitions the worker held."""
 
 
 RETRY_SECONDS = 10.0
@@ -66,24 +70,30 @@ class Lookahead:
         self._clock = clock
         self._read_seconds = read_seconds
         self._swept: Hashable = _NEVER
+        self._covered: frozenset[TopicPartition] = frozenset()
         self._not_before = 0.0
 
-    def changed(self) -> Epoch | None:
-        """The registry's epoch if it changed since the last look-ahead (or none was made since
-        the worker started: what waits was scheduled before), else None; None as well for a
-        while after a look-ahead failed."""
-        if time.monotonic() < self._not_before:
+    def changed(self, assigned: Collection[TopicPartition]) -> Epoch | None:
+        """What to look ahead for, when the registry's epoch changed since the last look-ahead
+        or partitions were assigned since (at the start, or in a rebalance: what waits there
+        may have been scheduled before a change); else None, and None as well for a while
+        after a look-ahead failed, or while the worker has no partition."""
+        if not assigned or time.monotonic() < self._not_before:
             return None
         epoch = self._directory.epoch()
-        return None if epoch == self._swept else Epoch(epoch)
-
-    def failed(self) -> None:
-        """The look-ahead could not be made: try again in a while."""
-        self._not_before = time.monotonic() + RETRY_SECONDS
+        partitions = frozenset(assigned)
+        if epoch == self._swept and partitions <= self._covered:
+            return None
+        return Epoch(epoch, partitions)
 
     def swept(self, epoch: Epoch) -> None:
         """The look-ahead for `epoch` is done."""
         self._swept = epoch.value
+        self._covered = epoch.partitions
+
+    def failed(self) -> None:
+        """The look-ahead could not be made: try again in a while."""
+        self._not_before = time.monotonic() + RETRY_SECONDS
 
     def closed(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """Whether the registry now says the record's recipient (its key) closed."""

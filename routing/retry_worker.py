@@ -85,8 +85,10 @@ class RetryWorker:
         rewriting each partition that holds such a record (`routing.retry_lookahead`). Never
         raises: the batch before it is committed, and what failed is tried at the next chance."""
         lookahead = self._lookahead
-        epoch = lookahead.changed() if lookahead is not None else None
-        if lookahead is None or epoch is None:
+        if lookahead is None:
+            return
+        epoch = lookahead.changed(consumer.assignment())
+        if epoch is None:
             return
         try:
             await self._send_on_closed(consumer, lookahead, epoch)
@@ -97,9 +99,9 @@ class RetryWorker:
     async def _send_on_closed(
         self, consumer: AIOKafkaConsumer, lookahead: Lookahead, epoch: Epoch
     ) -> None:
-        assigned = list(consumer.assignment())
+        assigned = list(epoch.partitions)
         positions = {tp: await consumer.position(tp) for tp in assigned}
-        ends = await consumer.end_offsets(assigned) if assigned else {}
+        ends = await consumer.end_offsets(assigned)
         behind = {tp: at for tp, at in positions.items() if ends.get(tp, at) > at}
         waiting = await lookahead.read(behind) if behind else {}
         if waiting is None:
@@ -120,6 +122,9 @@ class RetryWorker:
                 else:  # waits on, as it was, behind the records still to come
                     batch.send(tp.topic, key, item.value or b"", item.headers)
             batch.consumed(tp.topic, tp.partition, items[-1].offset)
+        if batch.offsets and not set(batch.offsets) <= consumer.assignment():
+            lookahead.failed()  # a rebalance while reading: the new owner looks ahead itself
+            return
         if batch.offsets:
             await commit(self._producer, batch, self._group_id)
             for tp, after in batch.offsets.items():
