@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Collection, Hashable, Mapping
+from collections.abc import AsyncIterator, Collection, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
@@ -47,9 +48,6 @@ class Epoch:
 
 RETRY_SECONDS = 10.0
 """How long after a failed look-ahead the next one is tried."""
-
-Waiting = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-"""Per tier partition, the records from the worker's position to the end."""
 
 
 class Lookahead:
@@ -102,41 +100,47 @@ class Lookahead:
             return False
         return self._directory.route(code, at=self._clock()).closed
 
-    async def read(self, positions: Mapping[TopicPartition, int]) -> Waiting | None:
-        """The records of each partition from `positions` to its end as it is now; None when
-        they cannot be read in time (the broker away)."""
-        if not positions:
-            return {}
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Reader]:
+        """A consumer of its own (no group) to read the tiers ahead of the worker's position."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap, group_id=None, client_id=self._client_id,
             enable_auto_commit=False, isolation_level="read_committed",
             auto_offset_reset="earliest", max_partition_fetch_bytes=MAX_REQUEST_BYTES * 4,
             fetch_max_bytes=MAX_REQUEST_BYTES * 4,
         )  # fmt: skip
-        deadline = time.monotonic() + self._read_seconds
+        await asyncio.wait_for(consumer.start(), self._read_seconds)
         try:
-            await asyncio.wait_for(consumer.start(), self._read_seconds)
-            consumer.assign(list(positions))
-            ends: dict[TopicPartition, int] = await consumer.end_offsets(list(positions))
-            found: Waiting = {tp: [] for tp in positions}
-            for tp, position in positions.items():
-                consumer.seek(tp, position)
-            pending = {tp for tp in positions if ends[tp] > positions[tp]}
-            while pending:
-                if time.monotonic() > deadline:
-                    log.warning("retry look-ahead gave up: the tiers could not be read in time")
-                    return None
-                for tp, items in (await consumer.getmany(*pending, timeout_ms=500)).items():
-                    found[tp].extend(i for i in items if i.offset < ends[tp])
-                for tp in list(pending):
-                    if await consumer.position(tp) >= ends[tp]:
-                        pending.discard(tp)
-            return found
-        except (TimeoutError, OSError) as error:
-            log.warning("retry look-ahead could not read the tiers", error=type(error).__name__)
-            return None
+            yield Reader(consumer, self._read_seconds)
         finally:
             await consumer.stop()
+
+
+class Reader:
+    """Reads one tier partition at a time (so that only one is held in memory)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, read_seconds: float) -> None:
+        self._consumer = consumer
+        self._read_seconds = read_seconds
+
+    async def waiting(
+        self, tp: TopicPartition, position: int, end: int
+    ) -> list[ConsumerRecord[bytes, bytes]] | None:
+        """The records of `tp` from `position` up to `end` (excluded); None when they cannot be
+        read in time (the broker away)."""
+        consumer = self._consumer
+        consumer.assign([tp])
+        consumer.seek(tp, position)
+        found: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = time.monotonic() + self._read_seconds
+        while await consumer.position(tp) < end:
+            if time.monotonic() > deadline:
+                log.warning("retry look-ahead gave up: a tier could not be read in time",
+                            topic=tp.topic, partition=tp.partition)  # fmt: skip
+                return None
+            for items in (await consumer.getmany(tp, timeout_ms=500)).values():
+                found.extend(i for i in items if i.offset < end)
+        return found
 
 
 _NEVER = object()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from routing.bus import Batch, commit
 from routing.clock import Clock, utc_now
@@ -103,37 +103,46 @@ class RetryWorker:
         positions = {tp: await consumer.position(tp) for tp in assigned}
         ends = await consumer.end_offsets(assigned)
         behind = {tp: at for tp, at in positions.items() if ends.get(tp, at) > at}
-        waiting = await lookahead.read(behind) if behind else {}
-        if waiting is None:
-            lookahead.failed()
-            return
-        batch = Batch()
         sent_on = 0
-        for tp, items in waiting.items():
-            closed = [lookahead.closed(item) for item in items]
-            if not any(closed):
-                continue
-            for item, now_closed in zip(items, closed, strict=True):
-                key = (item.key or b"").decode()
-                if now_closed:
-                    headers = History.from_headers(item.headers).due(None).to_headers()
-                    batch.send(self._layout.deliveries.name, key, item.value or b"", headers)
-                    sent_on += 1
-                else:  # waits on, as it was, behind the records still to come
-                    batch.send(tp.topic, key, item.value or b"", item.headers)
-            batch.consumed(tp.topic, tp.partition, items[-1].offset)
-        if batch.offsets and not set(batch.offsets) <= consumer.assignment():
-            lookahead.failed()  # a rebalance while reading: the new owner looks ahead itself
-            return
-        if batch.offsets:
-            await commit(self._producer, batch, self._group_id)
-            for tp, after in batch.offsets.items():
-                consumer.seek(tp, after)
-                consumer.resume(tp)
-                self._waiting.pop(tp, None)
-            log.info("retries for closed codes sent on ahead of time", count=sent_on,
-                     partitions=len(batch.offsets))  # fmt: skip
+        if behind:
+            async with lookahead.reader() as reader:
+                for tp, position in behind.items():
+                    items = await reader.waiting(tp, position, ends[tp])
+                    if items is None or tp not in consumer.assignment():
+                        lookahead.failed()  # the broker away, or a rebalance: try again later
+                        return
+                    sent_on += await self._rewrite(consumer, tp, items, lookahead)
+        if sent_on:
+            log.info("retries for closed codes sent on ahead of time", count=sent_on)
         lookahead.swept(epoch)
+
+    async def _rewrite(
+        self,
+        consumer: AIOKafkaConsumer,
+        tp: TopicPartition,
+        items: list[ConsumerRecord[bytes, bytes]],
+        lookahead: Lookahead,
+    ) -> int:
+        """If `items` (the waiting part of `tp`) hold records for closed codes: send those on,
+        append the others to `tp` again and move past them all, in one transaction; how many
+        were sent on."""
+        closed = [lookahead.closed(item) for item in items]
+        if not any(closed):
+            return 0
+        batch = Batch()
+        for item, now_closed in zip(items, closed, strict=True):
+            key = (item.key or b"").decode()
+            if now_closed:
+                headers = History.from_headers(item.headers).due(None).to_headers()
+                batch.send(self._layout.deliveries.name, key, item.value or b"", headers)
+            else:  # waits on, as it was, behind the records still to come
+                batch.send(tp.topic, key, item.value or b"", item.headers)
+        batch.consumed(tp.topic, tp.partition, items[-1].offset)
+        await commit(self._producer, batch, self._group_id)
+        consumer.seek(tp, items[-1].offset + 1)
+        consumer.resume(tp)
+        self._waiting.pop(tp, None)
+        return sum(closed)
 
     def _resume_due(self, consumer: AIOKafkaConsumer) -> None:
         now = self._clock()
