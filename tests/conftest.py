@@ -26,6 +26,7 @@ from axis.settings import DEFAULT_KAFKA_VERSION, default_cache_dir
 from axis.store.db import make_engine
 from tests.support.pki import Pki, build_pki
 from tests.support.postgres import TestPostgres, free_port
+from tests.support.running_node import NodePlace
 
 
 def _free_port_pair() -> int:
@@ -109,6 +110,19 @@ async def pg_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
         await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+def node_place(
+    pg_engine: AsyncEngine,
+    postgres_url: str,
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    tmp_path: Path,
+) -> NodePlace:
+    """Where a node test's node runs (`tests.support.running_node`): this test's schema on the
+    shared PostgreSQL, its topic prefix on the shared broker, its temporary directory."""
+    return NodePlace(pg_engine, postgres_url, kafka_bootstrap, topic_prefix, tmp_path)
 
 
 @pytest.fixture

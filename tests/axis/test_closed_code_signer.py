@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orgcodes.changes import parse_change_set
 from routing.outcomes import RouteOutcome, SubmissionRefused
 from tests.support.bus import ScriptedEndpoint
 from tests.support.packets import document
-from tests.support.running_node import ACTOR, G22, H41, H53, running_node
+from tests.support.running_node import ACTOR, G22, H41, H53, NodePlace, running_node
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +22,10 @@ GRACE = timedelta(seconds=3)
 
 
 async def test_a_closed_codes_certificate_signs_during_the_grace_and_is_refused_after_it(
-    pg_engine: AsyncEngine,
-    postgres_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
-    tmp_path: Path,
+    node_place: NodePlace,
 ) -> None:
     async with running_node(
-        pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=ScriptedEndpoint().url,
+        node_place, push_endpoint=ScriptedEndpoint().url,
         closed_code_signing_grace=f"{GRACE.total_seconds():g}s",
     ) as running:  # fmt: skip
         effective = datetime.now(UTC)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis.devtools.dev_pki import write_dev_pki
 from axis.store.db import session_factory
@@ -42,6 +40,7 @@ from tests.support.running_node import (
     H99,
     NEWCOMER,
     PUSHED,
+    NodePlace,
     Running,
     running_node,
     unit,
@@ -58,16 +57,11 @@ def endpoint() -> ScriptedEndpoint:
 
 @pytest.fixture
 async def running(
-    pg_engine: AsyncEngine,
-    postgres_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
-    tmp_path: Path,
+    node_place: NodePlace,
     endpoint: ScriptedEndpoint,
 ) -> AsyncIterator[Running]:
     async with running_node(
-        pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=endpoint.url,
+        node_place, push_endpoint=endpoint.url,
     ) as running:  # fmt: skip
         yield running
 
@@ -297,18 +291,13 @@ async def test_statuses_move_the_delivery_forward_only_and_all_stay_in_the_timel
 
 
 async def test_the_nodes_02_notices_are_in_vietnamese_and_signed_with_its_own_key(
-    pg_engine: AsyncEngine,
-    postgres_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
-    tmp_path: Path,
+    node_place: NodePlace,
     endpoint: ScriptedEndpoint,
 ) -> None:
-    pki = tmp_path / "pki"
+    pki = node_place.directory / "pki"
     write_dev_pki(pki, [NOTICE_SIGNER])  # the node's own certificate, from the same CA
     async with running_node(
-        pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=endpoint.url,
+        node_place, push_endpoint=endpoint.url,
         notice_key_file=pki / f"{NOTICE_SIGNER}.key",
         notice_cert_file=pki / f"{NOTICE_SIGNER}.pem",
     ) as running:  # fmt: skip

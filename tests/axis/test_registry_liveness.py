@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis.node.parts import heartbeat_follower, topic_layout
 from envelopes.records import RecordCodec
@@ -20,7 +18,7 @@ from routing.outcomes import RouteOutcome, SubmissionRefused
 from signing.certificates import load_certificate, load_private_key
 from tests.support.bus import eventually
 from tests.support.packets import document
-from tests.support.running_node import G22, H41, H99, Running, running_node
+from tests.support.running_node import G22, H41, H99, NodePlace, Running, running_node
 
 pytestmark = pytest.mark.integration
 
@@ -29,18 +27,14 @@ DEGRADED, STALE = timedelta(seconds=2), timedelta(seconds=4)
 
 @pytest.fixture
 async def follower(
-    pg_engine: AsyncEngine,
-    postgres_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
-    tmp_path: Path,
+    node_place: NodePlace,
 ) -> AsyncIterator[Running]:
     """A node following the registry; G22's development certificate stands for the registry
     authority's (written by the node's PKI before the node starts)."""
+    authority_cert = node_place.directory / "pki" / f"{G22}.pem"
     async with running_node(
-        pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topic_prefix, directory=tmp_path, push_endpoint="http://127.0.0.1:9/x",
-        registry_mode="follower", registry_authority_cert=tmp_path / "pki" / f"{G22}.pem",
+        node_place, push_endpoint="http://127.0.0.1:9/x",
+        registry_mode="follower", registry_authority_cert=authority_cert,
         registry_heartbeat_degraded="2s", registry_heartbeat_stale="4s",
     ) as running:  # fmt: skip
         stop = asyncio.Event()

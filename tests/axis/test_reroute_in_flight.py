@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis.node.assembly import open_node
 from axis.node.parts import transactional_producer
@@ -32,7 +30,16 @@ from routing.notices import notice_id
 from routing.workers import WorkerRole
 from tests.support.bus import EndpointServer, ScriptedEndpoint
 from tests.support.packets import document
-from tests.support.running_node import ACTOR, G22, H41, H53, PUSHED, Running, running_node
+from tests.support.running_node import (
+    ACTOR,
+    G22,
+    H41,
+    H53,
+    PUSHED,
+    NodePlace,
+    Running,
+    running_node,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -55,11 +62,7 @@ def grace() -> str:
 
 @pytest.fixture
 async def running(
-    pg_engine: AsyncEngine,
-    postgres_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
-    tmp_path: Path,
+    node_place: NodePlace,
     endpoint: ScriptedEndpoint,
     horizon: str,
     grace: str,
@@ -67,8 +70,7 @@ async def running(
     async with (
         EndpointServer(endpoint),
         running_node(
-            pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
-            topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=endpoint.url,
+            node_place, push_endpoint=endpoint.url,
             retry_horizon=horizon, inbox_handover_grace=grace,
         ) as running,
     ):  # fmt: skip

@@ -7,19 +7,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from envelopes.records import RecordKind, TrackingEventType
 from orgcodes.changes import parse_change_set
 from routing.lifecycle import Phase
 from tests.support.bus import EndpointServer, ScriptedEndpoint
 from tests.support.packets import document
-from tests.support.running_node import ACTOR, G22, H41, PUSHED, Running, running_node, unit
+from tests.support.running_node import (
+    ACTOR,
+    G22,
+    H41,
+    PUSHED,
+    NodePlace,
+    Running,
+    running_node,
+    unit,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -29,18 +36,13 @@ OTHER = "000.00.00.H28"
 
 @pytest.fixture
 async def running(
-    pg_engine: AsyncEngine,
-    postgres_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
-    tmp_path: Path,
+    node_place: NodePlace,
 ) -> AsyncIterator[Running]:
     endpoint = ScriptedEndpoint(down=True)
     async with (
         EndpointServer(endpoint),
         running_node(
-            pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
-            topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=endpoint.url,
+            node_place, push_endpoint=endpoint.url,
             retry_delays="1h", retry_horizon="48h",
         ) as running,
     ):  # fmt: skip

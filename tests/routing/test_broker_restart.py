@@ -22,7 +22,7 @@ from axis.settings import DEFAULT_KAFKA_VERSION, default_cache_dir
 from tests.conftest import _free_port_pair
 from tests.support.bus import eventually
 from tests.support.packets import document
-from tests.support.running_node import G22, H41, Running, running_node
+from tests.support.running_node import G22, H41, NodePlace, Running, running_node
 
 pytestmark = pytest.mark.integration
 
@@ -40,10 +40,11 @@ async def test_delivery_resumes_on_its_own_after_each_broker_restart(
     )  # fmt: skip
     await cluster.start(release, heap="512m", timeout=120)
     try:
+        place = NodePlace(
+            pg_engine, postgres_url, cluster.layout.bootstrap, topic_prefix, tmp_path / "node"
+        )
         async with running_node(
-            pg_engine, postgres_url=postgres_url, kafka_bootstrap=cluster.layout.bootstrap,
-            topic_prefix=topic_prefix, directory=tmp_path / "node",
-            push_endpoint="http://127.0.0.1:9/", worker_stall_seconds=STALL_SECONDS,
+            place, push_endpoint="http://127.0.0.1:9/", worker_stall_seconds=STALL_SECONDS,
         ) as running:  # fmt: skip
             await _restarts(running, cluster, release)
     finally:

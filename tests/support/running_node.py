@@ -86,6 +86,18 @@ def signed(data: bytes, pki: Path, code: str) -> bytes:
     )
 
 
+@dataclass(frozen=True)
+class NodePlace:
+    """Where a test's node runs: its database schema and server, its broker and topic prefix,
+    its directory (the `node_place` fixture gives the suite's shared servers)."""
+
+    engine: AsyncEngine
+    postgres_url: str
+    kafka_bootstrap: str
+    topic_prefix: str
+    directory: Path
+
+
 @dataclass
 class Running:
     """A node running all its workers, with the database and development PKI it was given."""
@@ -147,17 +159,11 @@ class Running:
 
 @asynccontextmanager
 async def running_node(
-    engine: AsyncEngine,
-    *,
-    postgres_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
-    directory: Path,
-    push_endpoint: str,
-    **settings: Any,
+    place: NodePlace, *, push_endpoint: str, **settings: Any
 ) -> AsyncIterator[Running]:
-    """A node on `engine`'s schema with the registry versions and a development PKI for G22,
-    H41 and H53, running every worker until the block ends."""
+    """A node at `place` with the registry versions and a development PKI for G22, H41 and
+    H53, running every worker until the block ends."""
+    engine, directory = place.engine, place.directory
     await upgrade(engine)
     sessions = session_factory(engine)
     registry = RegistryService(sessions)
@@ -170,8 +176,8 @@ async def running_node(
     async with engine.connect() as connection:
         schema = await connection.scalar(text("SELECT current_schema()"))
     values: dict[str, Any] = {
-        "database_url": postgres_url, "database_schema": schema,
-        "kafka_bootstrap": kafka_bootstrap, "topic_prefix": topic_prefix,
+        "database_url": place.postgres_url, "database_schema": schema,
+        "kafka_bootstrap": place.kafka_bootstrap, "topic_prefix": place.topic_prefix,
         "data_dir": directory, "retry_delays": "1s,2s", "retry_horizon": "6s",
         "partitions": 2, "node_id": "test-node", **settings,
     }  # fmt: skip

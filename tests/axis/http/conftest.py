@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from axis.http.app import create_app
 from axis.http.context import AppContext
@@ -23,7 +21,7 @@ from axis.http.server import http_server
 from axis.store.credentials import Role
 from tests.support.bus import ScriptedEndpoint
 from tests.support.postgres import free_port
-from tests.support.running_node import G22, H41, H53, Running, running_node
+from tests.support.running_node import G22, H41, H53, NodePlace, Running, running_node
 
 CLIENTS: dict[str, tuple[list[str], list[Role]]] = {
     "g22": ([G22], [Role.AGENCY]),
@@ -86,16 +84,11 @@ def push_endpoint() -> ScriptedEndpoint:
 
 @pytest.fixture
 async def http_node(
-    pg_engine: AsyncEngine,
-    postgres_url: str,
-    kafka_bootstrap: str,
-    topic_prefix: str,
-    tmp_path: Path,
+    node_place: NodePlace,
     push_endpoint: ScriptedEndpoint,
 ) -> AsyncIterator[HttpNode]:
     async with running_node(
-        pg_engine, postgres_url=postgres_url, kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topic_prefix, directory=tmp_path, push_endpoint=push_endpoint.url,
+        node_place, push_endpoint=push_endpoint.url,
         **UNTHROTTLED,
     ) as running:  # fmt: skip
         context = AppContext(running.node)

@@ -28,7 +28,7 @@ from tests.support import postgres
 from tests.support.bus import delivery
 from tests.support.packets import document
 from tests.support.postgres import free_port
-from tests.support.running_node import G22, H41, running_node, signed
+from tests.support.running_node import G22, H41, NodePlace, running_node, signed
 from tests.support.vxp_sdk import KnobstickService, VnptProperties, WireReply, send
 
 pytestmark = pytest.mark.integration
@@ -45,10 +45,8 @@ async def node(
     """A node with its workers on `own_postgres`, its app served on a loopback port."""
     engine = make_engine(own_postgres.url)
     try:
-        async with running_node(
-            engine, postgres_url=own_postgres.url, kafka_bootstrap=kafka_bootstrap,
-            topic_prefix=topic_prefix, directory=tmp_path, push_endpoint="http://127.0.0.1:9/",
-        ) as running:  # fmt: skip
+        place = NodePlace(engine, own_postgres.url, kafka_bootstrap, topic_prefix, tmp_path)
+        async with running_node(place, push_endpoint="http://127.0.0.1:9/") as running:
             context = AppContext(running.node)
             node = HttpNode(running, create_app(context), context)
             for name, (codes, roles) in CLIENTS.items():
